@@ -1,0 +1,5 @@
+"""``python -m loopdsl``: the command line."""
+
+from loopdsl.cli import main
+
+raise SystemExit(main())

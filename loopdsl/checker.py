@@ -1,0 +1,219 @@
+"""Whole-model checks: names, functions, declared loops, algebraic loops.
+
+:func:`check` returns every problem as a diagnostic, so one run reports them all.
+
+>>> import loopdsl
+>>> try:
+...     loopdsl.loads("aux x = trafic * 2\\nnode traffic")
+... except loopdsl.LoopError as err:
+...     print(err.first.message, err.first.hint)
+undefined node 'trafic' did you mean 'traffic'?
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import networkx as nx
+
+from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES, arity, arity_words
+from loopdsl.errors import Diagnostic, Source, did_you_mean
+from loopdsl.expr import instant_references, walk
+from loopdsl.graph import equation_of, to_graph
+from loopdsl.model import Call, Flow, LookupDef, Model, Name, PlainNode, Pos, Stock
+
+
+class Checker:
+    def __init__(self, model: Model, source: Source):
+        self.model = model
+        self.source = source
+        self.errors: list[Diagnostic] = []
+
+    def error(self, message: str, pos: Pos | None, hint: str | None = None) -> None:
+        self.errors.append(self.source.diagnostic(
+            message, pos.line if pos else None, pos.column if pos else None, hint))
+
+    def run(self) -> list[Diagnostic]:
+        model = self.model
+        self.duplicates("node", model.nodes)
+        self.duplicates("group", model.groups)
+        self.duplicates("loop", model.loops)
+        self.duplicates("scenario", model.scenarios)
+        add_implicit_nodes(model)
+        self.nodes = {n.id: n for n in model.nodes}
+        self.lookups = {n.id for n in model.nodes if isinstance(n, LookupDef)}
+        self.variables = [i for i in self.nodes if i not in self.lookups]
+        groups = {g.id for g in model.groups}
+        for node in model.nodes:
+            if node.group is not None and node.group not in groups:
+                self.error(f"undefined group '{node.group}'", node.pos,
+                           did_you_mean(node.group, groups)
+                           or f"declare it with: group {node.group} \"...\"")
+            for expr in _expressions(node):
+                self.expression(expr, node.pos)
+            if isinstance(node, Flow):
+                for end, word in ((node.source, "from"), (node.target, "to")):
+                    if end is not None:
+                        self.flow_end(node, end, word)
+        for link in model.links:
+            for end in (link.source, link.target):
+                if end in self.lookups:
+                    self.error(f"'{end}' is a lookup, not a node: it cannot be linked", link.pos)
+            self.expression(link.gain, link.pos)
+            self.expression(link.delay, link.pos)
+        for scenario in model.scenarios:
+            for a in scenario.assignments:
+                self.name(a.target, a.pos)
+                self.expression(a.value, a.pos)
+        for dist in model.distributions:
+            self.name(dist.target, dist.pos)
+        if self.errors:  # the graph checks below need sound names
+            return self.errors
+        G = to_graph(model)
+        self.declared_loops(G)
+        self.algebraic_loops(G)
+        return self.errors
+
+    def duplicates(self, what: str, items: Iterable[Any]) -> None:
+        first: dict[str, Any] = {}
+        for item in items:
+            if item.id in first:
+                where = first[item.id].pos
+                self.error(f"duplicate definition of {what} '{item.id}'", item.pos,
+                           f"first defined at line {where.line}" if where else None)
+            else:
+                first[item.id] = item
+
+    def name(self, name: str, pos: Pos | None) -> bool:
+        if name in self.nodes and name not in self.lookups:
+            return True
+        self.error(f"undefined node '{name}'", pos, did_you_mean(name, self.variables))
+        return False
+
+    def expression(self, expr: Any, fallback: Pos | None) -> None:
+        if expr is None:
+            return
+        for sub in walk(expr):
+            if isinstance(sub, Name) and sub.name.lower() not in BUILTIN_NAMES:
+                if sub.name in self.lookups:
+                    self.error(f"lookup '{sub.name}' must be called: {sub.name}(x)",
+                               sub.pos or fallback)
+                else:
+                    self.name(sub.name, sub.pos or fallback)
+            elif isinstance(sub, Call):
+                self.call(sub, fallback)
+
+    def call(self, call: Call, fallback: Pos | None) -> None:
+        pos = call.pos or fallback
+        if call.func in self.lookups:
+            if len(call.args) != 1:
+                self.error(f"lookup '{call.func}' takes 1 argument, got {len(call.args)}", pos)
+            return
+        bounds = arity(call.func)
+        if bounds is None:
+            self.error(f"unknown function '{call.func}'", pos,
+                       did_you_mean(call.func, list(BUILTIN_FUNCTIONS) + sorted(self.lookups)))
+            return
+        low, high = bounds
+        if not low <= len(call.args) <= high:
+            self.error(f"{call.func.upper()} takes {arity_words(low, high)}, "
+                       f"got {len(call.args)}", pos)
+
+    def flow_end(self, flow: Flow, end: str, word: str) -> None:
+        if not self.name(end, flow.pos):
+            return
+        if not isinstance(self.nodes[end], Stock):
+            self.error(f"flow '{flow.id}' goes {word} '{end}', which is a "
+                       f"{self.nodes[end].kind}, not a stock", flow.pos)
+
+    def declared_loops(self, G: nx.DiGraph) -> None:
+        for decl in self.model.loops:
+            missing = [n for n in decl.path if n not in G]
+            for n in missing:
+                self.name(n, decl.pos)
+            if missing:
+                continue
+            path = decl.path
+            sign = 1
+            gap = None
+            for a, b in zip(path, path[1:] + path[:1]):
+                if not G.has_edge(a, b):
+                    gap = (a, b)
+                    break
+                sign *= G.edges[a, b]["polarity"]
+            if gap is not None:
+                self.error(f"declared loop '{decl.id}' is not a loop of the model: "
+                           f"there is no link {gap[0]} -> {gap[1]}", decl.pos,
+                           f"add the link '{gap[0]} -> {gap[1]}' or correct the loop's path")
+                continue
+            if decl.polarity is None or sign == 0:
+                continue
+            actual = "R" if sign > 0 else "B"
+            if actual != decl.polarity:
+                negatives = [f"{a} -> {b}" for a, b in zip(path, path[1:] + path[:1])
+                             if G.edges[a, b]["polarity"] < 0]
+                words = {"R": "reinforcing", "B": "balancing"}
+                self.error(f"loop '{decl.id}' is declared {words[decl.polarity]} but is "
+                           f"{words[actual]}: it has {len(negatives)} negative link"
+                           f"{'' if len(negatives) == 1 else 's'}"
+                           + (f" ({', '.join(negatives)})" if negatives else ""), decl.pos,
+                           f"declare it {words[actual]}, or correct a link's sign")
+
+    def algebraic_loops(self, G: nx.DiGraph) -> None:
+        """A cycle of same-instant links with no stock on it cannot be simulated."""
+        instant = nx.DiGraph()
+        for node in self.model.nodes:
+            if isinstance(node, Stock) or node.id not in G:
+                continue
+            instant.add_node(node.id)
+            for ref in instant_references(equation_of(node)):
+                if ref in G and not isinstance(self.nodes.get(ref), Stock):
+                    instant.add_edge(ref, node.id)
+        for link in self.model.links:
+            delay = link.delay
+            if (delay is not None and getattr(delay, "value", None) == 0
+                    and not isinstance(self.nodes.get(link.source), Stock)
+                    and not isinstance(self.nodes.get(link.target), Stock)):
+                instant.add_edge(link.source, link.target)
+        reported: set[frozenset[str]] = set()
+        for component in nx.strongly_connected_components(instant):
+            if len(component) == 1:
+                (only,) = component
+                if not instant.has_edge(only, only):
+                    continue
+            try:
+                cycle = [u for u, _ in nx.find_cycle(instant.subgraph(component))]
+            except nx.NetworkXNoCycle:  # pragma: no cover - an SCC always has one
+                continue
+            if frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            first = self.nodes.get(cycle[0])
+            self.error("algebraic loop: " + " -> ".join(cycle + cycle[:1])
+                       + " has no delay and no stock, so no simulation can order it",
+                       first.pos if first else None,
+                       "give one link a delay, or make one of its nodes a stock")
+
+
+def _expressions(node: Any) -> list[Any]:
+    exprs = [equation_of(node), getattr(node, "initial", None)]
+    if isinstance(node, PlainNode):
+        exprs += [node.push, node.decay, node.capacity]
+    if isinstance(node, Stock):
+        exprs.append(node.capacity)
+    return [e for e in exprs if e is not None]
+
+
+def add_implicit_nodes(model: Model) -> None:
+    """Declare, as plain nodes, the names used in links that no statement declares."""
+    known = {n.id for n in model.nodes}
+    for link in model.links:
+        for end in (link.source, link.target):
+            if end not in known:
+                known.add(end)
+                model.nodes.append(PlainNode(id=end, implicit=True, pos=link.pos))
+
+
+def check(model: Model, source: Source | None = None) -> list[Diagnostic]:
+    """Every whole-model problem, as diagnostics (an empty list for a sound model)."""
+    return Checker(model, source or Source("", model.source or "<string>")).run()

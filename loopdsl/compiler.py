@@ -1,0 +1,404 @@
+"""Stage 2: lark parse tree -> typed :class:`~loopdsl.model.Model`.
+
+Checks here are those of one statement at a time (bad numbers, attributes that
+do not fit a node's kind); whole-model checks are in :mod:`loopdsl.checker`.
+
+>>> from loopdsl.parser import parse
+>>> tree, comments = parse('node a "Traffic"\\na -> b')
+>>> m = build_model(tree, comments)
+>>> [n.id for n in m.nodes], [(l.source, l.target, l.polarity) for l in m.links]
+(['a'], [('a', 'b', '+')])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lark import Token, Tree
+
+from loopdsl.builtins import arity
+from loopdsl.errors import Diagnostic, LoopError, Source
+from loopdsl.model import (
+    Assignment, Aux, Binary, Call, Constant, Distribution, Flow, Group, If, Link, Lookup,
+    LookupDef, LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec, Unary,
+)
+
+NODE_CLASSES = {"node": PlainNode, "stock": Stock, "flow": Flow, "aux": Aux,
+                "const": Constant, "lookup": LookupDef}
+
+# Which attributes each node kind takes (besides label, unit, in, description).
+KIND_ATTRIBUTES: dict[str, set[str]] = {
+    "node": {"initial", "push", "decay", "capacity"},
+    "stock": {"initial", "non_negative", "capacity"},
+    "flow": {"equation", "from", "to", "non_negative", "points"},
+    "aux": {"equation", "points"},
+    "const": {"equation"},
+    "lookup": {"points"},
+}
+_FIELD = {"equation": "equation", "initial": "initial", "push": "push", "decay": "decay",
+          "capacity": "capacity", "from": "source", "to": "target"}
+
+
+def _pos(item: Tree | Token) -> Pos | None:
+    if isinstance(item, Token):
+        return Pos(line=item.line, column=item.column, end_line=item.end_line,
+                   end_column=item.end_column)
+    meta = item.meta
+    if getattr(meta, "empty", True):
+        return None
+    return Pos(line=meta.line, column=meta.column, end_line=meta.end_line,
+               end_column=meta.end_column)
+
+
+def unquote(token: Token) -> str:
+    """The text of a STRING token: quotes removed, \\" \\\\ \\n \\t decoded."""
+    body = token.value[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+class Builder:
+    """Walks a parse tree and builds the model, collecting every error it meets."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.errors: list[Diagnostic] = []
+        self.chain_count = 0
+
+    def error(self, message: str, at: Tree | Token | Pos | None, hint: str | None = None) -> None:
+        pos = at if isinstance(at, Pos) or at is None else _pos(at)
+        self.errors.append(self.source.diagnostic(
+            message, pos.line if pos else None, pos.column if pos else None, hint))
+
+    # -- statements --------------------------------------------------------
+
+    def build(self, tree: Tree, comments: list[Token]) -> Model:
+        model = Model(source=self.source.file)
+        statements: list[tuple[Any, Pos | None]] = []
+        for stmt in tree.children:
+            handler = getattr(self, stmt.data)
+            for element in handler(stmt, model):
+                statements.append((element, _pos(stmt)))
+        attach_comments(model, statements, comments)
+        return model
+
+    def model_stmt(self, t: Tree, model: Model):
+        _, name, title, _, description = t.children
+        model.name = self.name(name)
+        model.title = unquote(title) if title is not None else None
+        model.description = unquote(description) if description is not None else None
+        model.pos = _pos(t)
+        yield model
+
+    def time_stmt(self, t: Tree, model: Model):
+        _, start, _, stop, *options = t.children
+        spec = TimeSpec(start=self.number(start), stop=self.number(stop), pos=_pos(t))
+        for opt in options:
+            if opt.data == "time_step":
+                spec.step = self.number(opt.children[1])
+                if spec.step <= 0:
+                    self.error("the time step must be positive", opt.children[1])
+            else:
+                spec.unit = self.word(opt.children[1])
+        if spec.stop < spec.start:
+            self.error("the time range ends before it starts", t,
+                       f"write 'time {spec.stop:g} to {spec.start:g}'")
+        model.time = spec
+        yield spec
+
+    def method_stmt(self, t: Tree, model: Model):
+        method = self.name(t.children[1]).lower()
+        if method not in ("euler", "rk4"):
+            self.error(f"unknown integration method '{method}', expected euler or rk4",
+                       t.children[1])
+        else:
+            model.method = method  # type: ignore[assignment]
+        yield _Marker()
+
+    def group_stmt(self, t: Tree, model: Model):
+        _, name, label, _, description = t.children
+        group = Group(id=self.name(name), label=unquote(label) if label else None,
+                      description=unquote(description) if description else None, pos=_pos(t))
+        model.groups.append(group)
+        yield group
+
+    def node_stmt(self, t: Tree, model: Model):
+        kind_token, name, label, _, equation, *options = t.children
+        kind = kind_token.value
+        fields: dict[str, Any] = {"id": self.name(name), "pos": _pos(t)}
+        if label is not None:
+            fields["label"] = unquote(label)
+        seen: set[str] = set()
+        allowed = KIND_ATTRIBUTES[kind]
+
+        def take(attr: str, value: Any, at: Tree | Token) -> None:
+            if attr in seen:
+                self.error(f"'{attr}' is given twice for {kind} '{fields['id']}'", at)
+                return
+            seen.add(attr)
+            if attr in allowed or attr in ("unit", "in", "description"):
+                fields[_FIELD.get(attr, attr)] = value
+                return
+            hint = None
+            if kind == "stock" and attr == "equation":
+                hint = "a stock's value comes from its flows: write 'initial' for its start value"
+            elif attr == "equation":
+                hint = "use 'aux' or 'flow' for a node with an equation"
+            elif attr in ("from", "to"):
+                hint = "only a flow goes from or to a stock"
+            self.error(f"a {kind} takes no '{'=' if attr == 'equation' else attr}'", at, hint)
+
+        if equation is not None:
+            take("equation", self.expr(equation), equation)
+        for opt in options:
+            tag = opt.data.removeprefix("node_")
+            value_item = opt.children[1] if len(opt.children) > 1 else None
+            if tag in ("initial", "push", "decay", "capacity"):
+                take(tag, self.expr(value_item), opt)
+            elif tag == "unit":
+                take("unit", self.word(value_item), opt)
+            elif tag == "group":
+                take("in", self.name(value_item), opt)
+                if "in" in seen:
+                    fields["group"] = fields.pop("in", fields.get("group"))
+            elif tag == "description":
+                take("description", unquote(value_item), opt)
+            elif tag in ("from", "to"):
+                take(tag, self.name(value_item), opt)
+            elif tag == "non_negative":
+                take("non_negative", True, opt)
+            elif tag == "points":
+                take("points", self.points(opt.children[1], opt.children[2]), opt)
+        if "points" in fields:
+            fields["lookup"] = fields.pop("points")
+        if kind == "lookup" and "lookup" not in fields:
+            self.error(f"lookup '{fields['id']}' has no points", t,
+                       "write points [(0, 0), (1, 1)]")
+            fields["lookup"] = Lookup(xs=[0.0], ys=[0.0])
+        node = NODE_CLASSES[kind](**fields)
+        model.nodes.append(node)
+        yield node
+
+    def link_stmt(self, t: Tree, model: Model):
+        items = t.children
+        chain = None
+        if len(items) > 3:
+            chain = self.chain_count
+            self.chain_count += 1
+        first = None
+        for i in range(1, len(items), 2):
+            source, arrow, target = items[i - 1], items[i], items[i + 1]
+            link = Link(source=self.name(source), target=self.name(target), chain=chain,
+                        pos=_pos(source))
+            if arrow.data == "attr_arrow":
+                self.arrow_options(arrow, link)
+            model.links.append(link)
+            if first is None:
+                first = link
+                yield link
+
+    def arrow_options(self, arrow: Tree, link: Link) -> None:
+        _, sign, *options, _ = arrow.children
+        if sign is not None:
+            link.polarity = sign.children[0].value
+        seen: set[str] = set()
+        for opt in options:
+            tag = opt.data.removeprefix("link_")
+            if tag in seen:
+                self.error(f"'{tag}' is given twice for link {link.source} -> {link.target}",
+                           opt)
+            seen.add(tag)
+            if tag == "gain":
+                link.gain = self.expr(opt.children[1])
+            elif tag == "delay":
+                link.delay = self.expr(opt.children[1])
+                if isinstance(link.delay, Num) and link.delay.value < 0:
+                    self.error("a delay cannot be negative", opt.children[1])
+            else:
+                link.label = unquote(opt.children[0])
+
+    def loop_stmt(self, t: Tree, model: Model):
+        _, name, title, polarity, _, *path_items = t.children
+        path = [self.name(p) for p in path_items if isinstance(p, Tree)]
+        if len(path) > 1 and path[0] == path[-1]:
+            path = path[:-1]
+        decl = LoopDecl(id=self.name(name), title=unquote(title) if title else None, path=path,
+                        polarity={"reinforcing": "R", "balancing": "B"}.get(
+                            polarity.value if polarity else ""),
+                        pos=_pos(t))
+        model.loops.append(decl)
+        yield decl
+
+    def scenario_stmt(self, t: Tree, model: Model):
+        _, name, title, _, *rest = t.children
+        assignments = [Assignment(target=self.name(a.children[0]), value=self.expr(a.children[2]),
+                                  pos=_pos(a))
+                       for a in rest if isinstance(a, Tree)]
+        scenario = Scenario(id=self.name(name), title=unquote(title) if title else None,
+                            assignments=assignments, pos=_pos(t))
+        model.scenarios.append(scenario)
+        yield scenario
+
+    def vary_stmt(self, t: Tree, model: Model):
+        _, target, _, dist, _, *rest = t.children
+        args = [self.number(n) for n in rest if isinstance(n, Tree)]
+        dist_name = self.name(dist).lower()
+        expected = {"uniform": (2, "uniform(low, high)"), "normal": (2, "normal(mean, sd)"),
+                    "triangular": (3, "triangular(low, mode, high)")}
+        if dist_name not in expected:
+            self.error(f"unknown distribution '{dist_name}', expected uniform, normal or "
+                       "triangular", dist)
+            return
+        count, usage = expected[dist_name]
+        if len(args) != count:
+            self.error(f"{dist_name} takes {count} numbers, got {len(args)}", dist,
+                       f"write {usage}")
+            return
+        distribution = Distribution(target=self.name(target), dist=dist_name, args=args,
+                                    pos=_pos(t))
+        model.distributions.append(distribution)
+        yield distribution
+
+    # -- pieces -------------------------------------------------------------
+
+    def name(self, t: Tree | Token) -> str:
+        token = t.children[0] if isinstance(t, Tree) else t
+        return token.value
+
+    def word(self, t: Tree) -> str:
+        token = t.children[0]
+        return unquote(token) if token.type == "STRING" else token.value
+
+    def number(self, t: Tree) -> float:
+        sign, token = t.children
+        value = self.float_token(token)
+        return -value if sign is not None and sign.value == "-" else value
+
+    def float_token(self, token: Token) -> float:
+        try:
+            value = float(token.value)
+        except ValueError:
+            self.error(f"bad number '{token.value}'", token,
+                       "a number is written like 12, 0.5, .5 or 1e-3")
+            return 0.0
+        if math.isinf(value):
+            self.error(f"number '{token.value}' is too large", token)
+            return 0.0
+        return value
+
+    def points(self, t: Tree, interpolation: Token | None) -> Lookup:
+        pairs = [(self.number(p.children[1]), self.number(p.children[3]))
+                 for p in t.children if isinstance(p, Tree)]
+        xs = [x for x, _ in pairs]
+        if any(b <= a for a, b in zip(xs, xs[1:])):
+            self.error("the x values of a lookup must increase", t)
+        return Lookup(xs=xs, ys=[y for _, y in pairs],
+                      interpolation=interpolation.value if interpolation else "continuous")
+
+    def expr(self, t: Tree | Token) -> Any:
+        if isinstance(t, Token):  # a bare NUMBER or NAME reached through an inlined rule
+            if t.type == "NUMBER":
+                return Num(value=self.float_token(t), pos=_pos(t))
+            return Name(name=t.value, pos=_pos(t))
+        kind = t.data
+        pos = _pos(t)
+        c = t.children
+        if kind == "num":
+            return Num(value=self.float_token(c[0]), pos=pos)
+        if kind == "ref":
+            return Name(name=c[0].value, pos=pos)
+        if kind == "paren":
+            return self.expr(c[1])
+        if kind == "call":
+            func = c[0].value.lower() if arity(c[0].value) else c[0].value
+            args = [self.expr(a) for a in c[2:-1] if not (isinstance(a, Token) and
+                                                          a.type == "COMMA") and a is not None]
+            return Call(func=func, args=args, pos=pos)
+        if kind == "if_expr":
+            return If(cond=self.expr(c[1]), then=self.expr(c[3]), orelse=self.expr(c[5]),
+                      pos=pos)
+        if kind == "unary":
+            op_token = c[0].children[0] if isinstance(c[0], Tree) else c[0]
+            return Unary(op=op_token.value.lower(), operand=self.expr(c[1]), pos=pos)
+        if kind == "binary":
+            op_token = c[1].children[0] if isinstance(c[1], Tree) else c[1]
+            op = {"==": "=", "!=": "<>"}.get(op_token.value, op_token.value.lower())
+            return Binary(op=op, left=self.expr(c[0]), right=self.expr(c[2]), pos=pos)
+        raise AssertionError(f"unexpected tree {kind}")
+
+
+class _Marker:
+    """Stands for a header statement (method) in the comment-attachment pass."""
+
+
+def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
+                    comments: list[Token]) -> None:
+    """Give each comment to the statement it belongs to.
+
+    A comment on a line of a statement is that statement's trailing comment
+    (a second one leads it instead); other comments lead the next statement.
+    Comments before header statements (model, time, method) are the model's
+    header comments; comments after the last statement are its end comments.
+    """
+    ordered = sorted(((p.line, p.end_line or p.line, k, el)
+                      for k, (el, p) in enumerate(statements) if p is not None),
+                     key=lambda item: (item[0], item[2]))
+    i = 0
+    pending: list[str] = []
+    for token in comments:
+        text = token.value[1:]
+        text = text[1:] if text.startswith(" ") else text
+        line = token.line
+        while i < len(ordered) and ordered[i][1] < line:  # statements wholly before it
+            _give_leading(model, ordered[i][3], pending)
+            pending = []
+            i += 1
+        if i < len(ordered) and ordered[i][0] <= line:  # inside or at the end of statement i
+            element = ordered[i][3]
+            if getattr(element, "trailing_comment", "") is None:
+                element.trailing_comment = text
+            else:
+                _give_leading(model, element, [text])
+            continue
+        pending.append(text)
+    if pending:
+        if i < len(ordered):
+            _give_leading(model, ordered[i][3], pending)
+        else:
+            model.end_comments.extend(pending)
+
+
+def _give_leading(model: Model, element: Any, texts: list[str]) -> None:
+    if not texts:
+        return
+    if hasattr(element, "comments"):
+        element.comments = element.comments + texts
+    else:  # model, time or method statement
+        model.header_comments.extend(texts)
+
+
+def build_model(tree: Tree, comments: list[Token], source: Source | None = None) -> Model:
+    """Build the typed model; raise LoopError listing every statement-level error."""
+    model, errors = build_model_collecting(tree, comments, source)
+    if errors:
+        raise LoopError(errors)
+    return model
+
+
+def build_model_collecting(tree: Tree, comments: list[Token],
+                           source: Source | None = None) -> tuple[Model, list[Diagnostic]]:
+    """The model (with stand-ins where a statement was wrong) and the errors met."""
+    builder = Builder(source or Source(""))
+    model = builder.build(tree, comments)
+    return model, builder.errors

@@ -1,0 +1,118 @@
+"""User errors: every problem a model can have, with file, line, column and a caret.
+
+All user-facing failures are :class:`LoopError`, which holds one or more
+:class:`Diagnostic`. :func:`fail` is the one helper that raises them.
+
+>>> err = LoopError([Diagnostic(message="undefined node 'trafic'", file="m.loop",
+...                             line=2, column=8, source_line="a -> trafic",
+...                             hint="did you mean 'traffic'?")])
+>>> print(err)
+m.loop:2:8: error: undefined node 'trafic'; did you mean 'traffic'?
+    a -> trafic
+           ^
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, NoReturn
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One error: where it is, what is wrong, and a suggestion where one is obvious."""
+
+    message: str
+    file: str = "<string>"
+    line: int | None = None
+    column: int | None = None
+    source_line: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        text = f"{where}: error: {self.message}"
+        if self.hint:
+            text += f"; {self.hint}"
+        if self.source_line is not None and self.line is not None:
+            shown = self.source_line.rstrip("\n")
+            if len(shown) > 200:  # keep a 10 MB line from flooding the terminal
+                start = max(0, (self.column or 1) - 100)
+                shown = shown[start : start + 200]
+                caret = (self.column or 1) - start
+            else:
+                caret = self.column or 1
+            text += f"\n    {shown}\n    {' ' * (caret - 1)}^"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class LoopError(Exception):
+    """A model error: one or more diagnostics, each with its position."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(message=diagnostics)]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(d) for d in self.diagnostics)
+
+    @property
+    def first(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+
+class Source:
+    """A source text and its file name, for turning positions into diagnostics."""
+
+    def __init__(self, text: str, file: str = "<string>"):
+        self.text = text
+        self.file = file
+        self._lines: list[str] | None = None
+
+    def line(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        if 1 <= number <= len(self._lines):
+            return self._lines[number - 1]
+        return None
+
+    def diagnostic(
+        self, message: str, line: int | None = None, column: int | None = None,
+        hint: str | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(message, self.file, line, column, self.line(line), hint)
+
+
+def fail(
+    message: str, source: Source | None = None, line: int | None = None,
+    column: int | None = None, hint: str | None = None,
+) -> NoReturn:
+    """Raise a :class:`LoopError` for one problem at one place."""
+    src = source or Source("")
+    raise LoopError([src.diagnostic(message, line, column, hint)])
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None.
+
+    >>> did_you_mean("trafic", ["traffic", "sellers"])
+    "did you mean 'traffic'?"
+    """
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
