@@ -55,7 +55,14 @@ class Checker:
                 for end, word in ((node.source, "from"), (node.target, "to")):
                     if end is not None:
                         self.flow_end(node, end, word)
+        seen_links: dict[tuple[str, str], Any] = {}
         for link in model.links:
+            pair = (link.source, link.target)
+            if pair in seen_links:
+                first = seen_links[pair].pos
+                self.error(f"duplicate link {link.source} -> {link.target}", link.pos,
+                           f"first given at line {first.line}" if first else None)
+            seen_links.setdefault(pair, link)
             for end in (link.source, link.target):
                 if end in self.lookups:
                     self.error(f"'{end}' is a lookup, not a node: it cannot be linked", link.pos)
