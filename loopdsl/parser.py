@@ -5,7 +5,7 @@ lark exception is turned into a :class:`~loopdsl.errors.LoopError` here, with
 what was expected said in words, never as a lark terminal name.
 
 >>> tree, comments = parse("a -> b  # word of mouth")
->>> tree.data, [c.value for c in comments]
+>>> str(tree.data), [c.value for c in comments]
 ('start', ['# word of mouth'])
 """
 
