@@ -307,6 +307,25 @@ class Model(_Element):
 
         return to_graph(self)
 
+    def find_loops(self, max_loops: int | None = None, max_length: int | None = None,
+                   time_budget: float | None = None, through: str | None = None,
+                   state: dict[str, float] | None = None):  # -> LoopList
+        """The model's feedback loops, declared ones named (see
+        :func:`loopdsl.analysis.find_loops`); equation links valued at ``state``
+        (default: the initial state)."""
+        from loopdsl.analysis.cycles import find_loops
+        from loopdsl.analysis.links import link_effects
+
+        G = self.graph
+        return find_loops(G, max_loops, max_length, time_budget, through,
+                          declared=self.loops, effects=link_effects(G, self, state))
+
+    def loop_report(self, **options: Any):  # -> LoopReport
+        """Loops plus system figures (see :func:`loopdsl.analysis.report.loop_report`)."""
+        from loopdsl.analysis.report import loop_report
+
+        return loop_report(self, **options)
+
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """The JSON Schema of the model."""
