@@ -12,6 +12,7 @@ undefined node 'trafic' did you mean 'traffic'?
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 import networkx as nx
@@ -33,6 +34,27 @@ class Checker:
         self.errors.append(self.source.diagnostic(
             message, pos.line if pos else None, pos.column if pos else None, hint))
 
+    def locate(self, pos: Pos | None, name: str, before: str = "") -> Pos | None:
+        """Where ``name`` is written in the statement at ``pos``, after the pattern ``before``.
+
+        The model keeps one position per statement; this finds the word itself
+        in the source so the caret points at it (else the statement's position).
+        """
+        if pos is None or self.source.line(pos.line) is None:
+            return pos
+        last = pos.end_line or pos.line
+        lines = [self.source.line(n) or "" for n in range(pos.line, last + 1)]
+        text = "\n".join(lines)
+        offset = pos.column - 1
+        found = re.compile(before + r"(?<!\w)(" + re.escape(name) + r")(?!\w)").search(
+            text, offset)
+        if found is None:
+            return pos
+        start = found.start(1)
+        line = pos.line + text.count("\n", 0, start)
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        return Pos(line=line, column=column)
+
     def run(self) -> list[Diagnostic]:
         model = self.model
         self.duplicates("node", model.nodes)
@@ -46,7 +68,8 @@ class Checker:
         groups = {g.id for g in model.groups}
         for node in model.nodes:
             if node.group is not None and node.group not in groups:
-                self.error(f"undefined group '{node.group}'", node.pos,
+                self.error(f"undefined group '{node.group}'",
+                           self.locate(node.pos, node.group, r"\bin\s+"),
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
             for expr in _expressions(node):
@@ -73,7 +96,7 @@ class Checker:
                 self.name(a.target, a.pos)
                 self.expression(a.value, a.pos)
         for dist in model.distributions:
-            self.name(dist.target, dist.pos)
+            self.name(dist.target, self.locate(dist.pos, dist.target, r"vary\s+"))
         if self.errors:  # the graph checks below need sound names
             return self.errors
         G = to_graph(model)
@@ -127,17 +150,18 @@ class Checker:
                        f"got {len(call.args)}", pos)
 
     def flow_end(self, flow: Flow, end: str, word: str) -> None:
-        if not self.name(end, flow.pos):
+        at = self.locate(flow.pos, end, rf"\b{word}\s+")
+        if not self.name(end, at):
             return
         if not isinstance(self.nodes[end], Stock):
             self.error(f"flow '{flow.id}' goes {word} '{end}', which is a "
-                       f"{self.nodes[end].kind}, not a stock", flow.pos)
+                       f"{self.nodes[end].kind}, not a stock", at)
 
     def declared_loops(self, G: nx.DiGraph) -> None:
         for decl in self.model.loops:
             missing = [n for n in decl.path if n not in G]
-            for n in missing:
-                self.name(n, decl.pos)
+            for n in dict.fromkeys(missing):
+                self.name(n, self.locate(decl.pos, n, r":[^#]*?"))
             if missing:
                 continue
             path = decl.path
@@ -150,7 +174,8 @@ class Checker:
                 sign *= G.edges[a, b]["polarity"]
             if gap is not None:
                 self.error(f"declared loop '{decl.id}' is not a loop of the model: "
-                           f"there is no link {gap[0]} -> {gap[1]}", decl.pos,
+                           f"there is no link {gap[0]} -> {gap[1]}",
+                           self.locate(decl.pos, gap[0], r":[^#]*?"),
                            f"add the link '{gap[0]} -> {gap[1]}' or correct the loop's path")
                 continue
             if decl.polarity is None or sign == 0:
@@ -160,10 +185,12 @@ class Checker:
                 negatives = [f"{a} -> {b}" for a, b in zip(path, path[1:] + path[:1])
                              if G.edges[a, b]["polarity"] < 0]
                 words = {"R": "reinforcing", "B": "balancing"}
+                count = {0: "no negative link", 1: "1 negative link"}.get(
+                    len(negatives), f"{len(negatives)} negative links")
                 self.error(f"loop '{decl.id}' is declared {words[decl.polarity]} but is "
-                           f"{words[actual]}: it has {len(negatives)} negative link"
-                           f"{'' if len(negatives) == 1 else 's'}"
-                           + (f" ({', '.join(negatives)})" if negatives else ""), decl.pos,
+                           f"{words[actual]}: it has {count}"
+                           + (f" ({', '.join(negatives)})" if negatives else ""),
+                           self.locate(decl.pos, words[decl.polarity]),
                            f"declare it {words[actual]}, or correct a link's sign")
 
     def algebraic_loops(self, G: nx.DiGraph) -> None:

@@ -13,6 +13,7 @@ do not fit a node's kind); whole-model checks are in :mod:`loopdsl.checker`.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from lark import Token, Tree
@@ -51,21 +52,26 @@ def _pos(item: Tree | Token) -> Pos | None:
                end_column=meta.end_column)
 
 
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r"}
+
+
 def unquote(token: Token) -> str:
-    """The text of a STRING token: quotes removed, \\" \\\\ \\n \\t decoded."""
-    body = token.value[1:-1]
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    """The text of a STRING token: quotes removed, \\" \\\\ \\n \\t \\r decoded.
+
+    >>> unquote(Token("STRING", r'"say \\"hi\\"\\n"'))
+    'say "hi"\\n'
+    """
+    return _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), token.value[1:-1])
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """Text cut to ``limit`` characters for a message ('...' marks the cut).
+
+    >>> shorten("1" * 50)
+    '1111111111111111111111111111111111111...'
+    """
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Builder:
@@ -289,11 +295,11 @@ class Builder:
         try:
             value = float(token.value)
         except ValueError:
-            self.error(f"bad number '{token.value}'", token,
+            self.error(f"bad number '{shorten(token.value)}'", token,
                        "a number is written like 12, 0.5, .5 or 1e-3")
             return 0.0
         if math.isinf(value):
-            self.error(f"number '{token.value}' is too large", token)
+            self.error(f"number '{shorten(token.value)}' is too large", token)
             return 0.0
         return value
 

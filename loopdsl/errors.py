@@ -15,6 +15,7 @@ m.loop:2:8: error: undefined node 'trafic'; did you mean 'traffic'?
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, NoReturn
 
@@ -31,6 +32,8 @@ class Diagnostic:
     hint: str | None = None
 
     def __str__(self) -> str:
+        if not self.file and self.line is None:  # a whole message, already formatted
+            return self.message + (f"; {self.hint}" if self.hint else "")
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
@@ -38,14 +41,16 @@ class Diagnostic:
         if self.hint:
             text += f"; {self.hint}"
         if self.source_line is not None and self.line is not None:
-            shown = self.source_line.rstrip("\n")
+            shown = self.source_line.rstrip("\r\n")
             if len(shown) > 200:  # keep a 10 MB line from flooding the terminal
                 start = max(0, (self.column or 1) - 100)
                 shown = shown[start : start + 200]
                 caret = (self.column or 1) - start
             else:
                 caret = self.column or 1
-            text += f"\n    {shown}\n    {' ' * (caret - 1)}^"
+            shown = "".join(_visible(c) for c in shown)
+            pad = sum(_width(c) for c in shown[: max(caret - 1, 0)])
+            text += f"\n    {shown}\n    {' ' * pad}^"
         return text
 
     def to_dict(self) -> dict:
@@ -58,12 +63,24 @@ class Diagnostic:
         }
 
 
+def _visible(char: str) -> str:
+    """A character as shown in a quoted source line: tabs as spaces, controls as U+FFFD."""
+    if char == "\t":
+        return " "
+    return char if char.isprintable() else "\ufffd"
+
+
+def _width(char: str) -> int:
+    """Terminal cells a character takes: 2 for wide (CJK) characters, so carets line up."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 class LoopError(Exception):
     """A model error: one or more diagnostics, each with its position."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic] | str):
-        if isinstance(diagnostics, str):
-            diagnostics = [Diagnostic(message=diagnostics)]
+        if isinstance(diagnostics, str):  # "FILE: error: message", formatted by the caller
+            diagnostics = [Diagnostic(message=diagnostics, file="")]
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         super().__init__(str(self))
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from loopdsl.errors import LoopError
-from loopdsl.loader import load, loads, read_text
+from loopdsl.loader import decode, load, loads, read_text
 from loopdsl.model import Model
 
 
@@ -49,11 +49,7 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
 def read_source(path: str) -> tuple[str, str]:
     """(text, display name) of a model source; '-' is standard input."""
     if path == "-":
-        data = sys.stdin.buffer.read()
-        try:
-            return data.decode("utf-8-sig"), "<stdin>"
-        except UnicodeDecodeError:
-            raise LoopError("<stdin>: error: the input is not UTF-8 text") from None
+        return decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
     return read_text(path), path
 
 

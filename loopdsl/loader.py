@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loopdsl.checker import check
 from loopdsl.compiler import build_model_collecting
-from loopdsl.errors import LoopError, Source
+from loopdsl.errors import Diagnostic, LoopError, Source
 from loopdsl.model import Model
 from loopdsl.parser import parse
 
@@ -35,23 +35,39 @@ def read_text(path: str | Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise LoopError(f"{path}: error: no such file") from None
+        raise LoopError([Diagnostic("no such file", str(path))]) from None
     except IsADirectoryError:
-        raise LoopError(f"{path}: error: is a directory, not a model file") from None
+        raise LoopError([Diagnostic("is a directory, not a model file", str(path))]) from None
     except OSError as exc:
-        raise LoopError(f"{path}: error: cannot read: {exc.strerror}") from None
+        raise LoopError([Diagnostic(f"cannot read: {exc.strerror}", str(path))]) from None
+    return decode(data, str(path))
+
+
+def decode(data: bytes, file: str = "<string>") -> str:
+    """Model text from bytes: UTF-8 (with or without BOM), no NUL; else a LoopError.
+
+    >>> decode(b"a -> b")
+    'a -> b'
+    >>> try:
+    ...     decode("node a 'café'".encode("latin-1"), "m.loop")
+    ... except LoopError as err:
+    ...     print(err.first.line, err.first.column, err.first.message)
+    1 12 the file is not UTF-8 text
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise LoopError([Source("", str(path)).diagnostic(
-            "the file is not UTF-8 text", line, column,
-            "save it as UTF-8")]) from None
+        start = exc.start
+        line = data[:start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        shown = Source(data.decode("utf-8", "replace"), file)
+        raise LoopError([shown.diagnostic("the file is not UTF-8 text", line, column,
+                                          "save it as UTF-8")]) from None
     if "\x00" in text:
         pos = text.index("\x00")
         line = text.count("\n", 0, pos) + 1
-        raise LoopError([Source(text, str(path)).diagnostic(
+        raise LoopError([Source(text, file).diagnostic(
             "the file contains a NUL byte: it is binary, not a model", line,
             pos - (text.rfind("\n", 0, pos) + 1) + 1)]) from None
     return text
