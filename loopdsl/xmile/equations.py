@@ -1,0 +1,272 @@
+"""XMILE equation text -> the expression tree of :mod:`loopdsl.model`.
+
+A small hand-written tokenizer and recursive-descent parser: ``{...}`` is a
+comment, names may be quoted (``"Heat Loss"``) or written with underscores,
+keywords and function names are case-insensitive. Operator precedence follows
+the .loop grammar (which agrees with Vensim and Stella output: ``-2^2`` is -4).
+Names are resolved by a callback, so this module knows nothing of models.
+
+>>> from loopdsl.expr import format_expr
+>>> e = parse_equation('IF "Room  temp" >= 5 {five} THEN max(a_b, .5) ELSE -2^2',
+...                    resolve=lambda key, raw: key.upper())
+>>> format_expr(e)
+'IF ROOM_TEMP >= 5 THEN MAX(A_B, 0.5) ELSE -2 ^ 2'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.model import Binary, Call, Expr, If, Name, Num, Pos, Unary
+from loopdsl.xmile.names import canonical, display_name
+
+
+class EquationError(Exception):
+    """A problem in one equation, at a character offset of its text."""
+
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>\{[^}]*\})
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<qname>"(?:[^"\\]|\\.)*")
+  | (?P<name>[^\W\d][\w$]*)
+  | (?P<op><>|<=|>=|==|!=|[-+*/^(),=<>\[\]])
+""", re.VERBOSE)
+
+_KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
+_COMPARISON = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=",
+               ">": ">", ">=": ">="}
+
+CONSTANT_NAMES = {"time": "TIME", "dt": "DT", "starttime": "STARTTIME", "stoptime": "STOPTIME",
+                  "pi": "PI", "inf": "INF"}
+ARRAY_FUNCTIONS = {"sum", "mean", "size", "stddev", "prod", "rank"}
+
+
+@dataclass
+class Token:
+    kind: str  # num, name, qname, op, kw, end
+    text: str
+    offset: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of an equation, comments and whitespace dropped."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            if text[pos] == "{":
+                raise EquationError("unterminated {comment}", pos, "close it with '}'")
+            if text[pos] == '"':
+                raise EquationError("unterminated quoted name", pos)
+            raise EquationError(f"unexpected character {text[pos]!r}", pos)
+        kind = m.lastgroup or ""
+        if kind == "name" and m.group().lower() in _KEYWORDS:
+            tokens.append(Token("kw", m.group().lower(), pos))
+        elif kind not in ("ws", "comment"):
+            tokens.append(Token(kind, m.group(), pos))
+        pos = m.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+Resolver = Callable[[str, str], str]
+"""(canonical name, name as written) -> .loop identifier; raises EquationError if unknown."""
+
+
+class _Parser:
+    def __init__(self, text: str, resolve: Resolver, resolve_call: Resolver | None,
+                 where: Callable[[int], Pos | None]):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.resolve = resolve
+        self.resolve_call = resolve_call
+        self.where = where
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def accept(self, kind: str, *texts: str) -> Token | None:
+        tok = self.tok
+        if tok.kind == kind and (not texts or tok.text in texts):
+            self.i += 1
+            return tok
+        return None
+
+    def expect(self, kind: str, text: str) -> Token:
+        tok = self.accept(kind, text)
+        if tok is None:
+            got = self.tok.text or "the end of the equation"
+            raise EquationError(f"expected {text.upper() if kind == 'kw' else repr(text)}, "
+                                f"found {got!r}", self.tok.offset)
+        return tok
+
+    def parse(self) -> Expr:
+        if self.tok.kind == "end":
+            raise EquationError("the equation is empty", 0)
+        expr = self.expr()
+        if self.tok.kind != "end":
+            raise EquationError(f"unexpected {self.tok.text!r} after a complete expression",
+                                self.tok.offset)
+        return expr
+
+    def expr(self) -> Expr:
+        if self.tok.kind == "kw" and self.tok.text == "if":
+            start = self.take()
+            cond = self.expr()
+            self.expect("kw", "then")
+            then = self.expr()
+            self.expect("kw", "else")
+            orelse = self.expr()
+            return If(cond=cond, then=then, orelse=orelse, pos=self.where(start.offset))
+        return self.or_expr()
+
+    def _left(self, sub: Callable[[], Expr], kind: str, ops: dict[str, str]) -> Expr:
+        left = sub()
+        while self.tok.kind == kind and self.tok.text.lower() in ops:
+            tok = self.take()
+            right = sub()
+            left = Binary(op=ops[tok.text.lower()], left=left, right=right,  # type: ignore
+                          pos=self.where(tok.offset))
+        return left
+
+    def or_expr(self) -> Expr:
+        return self._left(self.and_expr, "kw", {"or": "or"})
+
+    def and_expr(self) -> Expr:
+        return self._left(self.not_expr, "kw", {"and": "and"})
+
+    def not_expr(self) -> Expr:
+        tok = self.accept("kw", "not")
+        if tok is not None:
+            return Unary(op="not", operand=self.not_expr(), pos=self.where(tok.offset))
+        return self.comparison()
+
+    def comparison(self) -> Expr:
+        return self._left(self.sum, "op", _COMPARISON)
+
+    def sum(self) -> Expr:
+        return self._left(self.product, "op", {"+": "+", "-": "-"})
+
+    def product(self) -> Expr:
+        left = self.unary()
+        while (self.tok.kind == "op" and self.tok.text in "*/") or \
+                (self.tok.kind == "kw" and self.tok.text == "mod"):
+            tok = self.take()
+            op = "mod" if tok.kind == "kw" else tok.text
+            left = Binary(op=op, left=left, right=self.unary(),  # type: ignore[arg-type]
+                          pos=self.where(tok.offset))
+        return left
+
+    def unary(self) -> Expr:
+        tok = self.accept("op", "-", "+")
+        if tok is not None:
+            return Unary(op=tok.text, operand=self.unary(),  # type: ignore[arg-type]
+                         pos=self.where(tok.offset))
+        return self.power()
+
+    def power(self) -> Expr:
+        base = self.atom()
+        tok = self.accept("op", "^")
+        if tok is not None:
+            return Binary(op="^", left=base, right=self.unary(), pos=self.where(tok.offset))
+        return base
+
+    def atom(self) -> Expr:
+        tok = self.tok
+        if tok.kind == "num":
+            self.take()
+            return Num(value=float(tok.text), pos=self.where(tok.offset))
+        if tok.kind == "op" and tok.text == "(":
+            self.take()
+            inner = self.expr()
+            self.expect("op", ")")
+            return inner
+        if tok.kind == "kw" and tok.text == "if":
+            return self.expr()
+        if tok.kind == "op" and tok.text == "[":
+            raise EquationError("arrays (subscripts in [...]) are not supported", tok.offset)
+        if tok.kind in ("name", "qname"):
+            self.take()
+            if self.tok.kind == "op" and self.tok.text == "(":
+                return self.call(tok)
+            if self.tok.kind == "op" and self.tok.text == "[":
+                raise EquationError(f"arrays are not supported: {display_name(tok.text)}[...]",
+                                    self.tok.offset)
+            key = canonical(tok.text)
+            try:
+                ident = self.resolve(key, tok.text)
+            except EquationError as err:
+                if key in CONSTANT_NAMES:
+                    ident = CONSTANT_NAMES[key]
+                else:
+                    raise EquationError(err.message, tok.offset, err.hint) from None
+            return Name(name=ident, pos=self.where(tok.offset))
+        got = tok.text or "the end of the equation"
+        raise EquationError(f"expected a number, a name or '(', found {got!r}", tok.offset)
+
+    def call(self, tok: Token) -> Expr:
+        self.expect("op", "(")
+        func = canonical(tok.text)
+        pos = self.where(tok.offset)
+        table = self.tokens[self.i]
+        if (func == "lookup" and self.resolve_call is not None
+                and table.kind in ("name", "qname") and self.tokens[self.i + 1].text == ","):
+            # LOOKUP(table, x) -> table(x)
+            try:
+                target = self.resolve_call(canonical(table.text), table.text)
+            except EquationError as err:
+                raise EquationError(err.message, table.offset, err.hint) from None
+            self.i += 2
+            arg = self.expr()
+            self.expect("op", ")")
+            return Call(func=target, args=[arg], pos=pos)
+        args: list[Expr] = []
+        if not self.accept("op", ")"):
+            args.append(self.expr())
+            while self.accept("op", ","):
+                args.append(self.expr())
+            self.expect("op", ")")
+        if func in ("if_then_else",) and len(args) == 3:
+            return If(cond=args[0], then=args[1], orelse=args[2], pos=pos)
+        if func in CONSTANT_NAMES and not args:  # PI(), TIME()
+            return Name(name=CONSTANT_NAMES[func], pos=pos)
+        if self.resolve_call is not None:
+            try:
+                return Call(func=self.resolve_call(func, tok.text), args=args, pos=pos)
+            except EquationError:
+                pass
+        if func in BUILTIN_FUNCTIONS:
+            return Call(func=func, args=args, pos=pos)
+        if func in ARRAY_FUNCTIONS:
+            raise EquationError(f"the array function {func.upper()} is not supported",
+                                tok.offset)
+        raise EquationError(f"unknown function '{display_name(tok.text)}'", tok.offset)
+
+
+def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None = None,
+                   where: Callable[[int], Pos | None] = lambda offset: None) -> Expr:
+    """Parse an XMILE equation; ``resolve`` maps variable names, ``resolve_call`` lookup names.
+
+    ``where`` maps a character offset of the text to a source position.
+    Raises :class:`EquationError` (with the offset) for any problem.
+    """
+    return _Parser(text, resolve, resolve_call, where).parse()

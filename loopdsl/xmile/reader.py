@@ -1,0 +1,444 @@
+"""XMILE (and Stella .stmx) text -> a checked :class:`loopdsl.model.Model`.
+
+Covers sim specs, stocks, flows (uni-flows), auxiliaries, constants,
+graphical functions (inline and standalone), the scalar builtins, documentation
+and units, groups, and both the current (``<variables>``) and the older Stella
+layout (variables directly under ``<model>``). Arrays, macros, modules,
+conveyors and queues are errors that name the element and its line. Names
+become .loop identifiers (see :mod:`loopdsl.xmile.names`); the XMILE name is
+kept as the node's label where the two differ.
+
+>>> text = '''<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">
+... <header><name>Teacup</name></header>
+... <sim_specs method="Euler" time_units="min"><start>0</start><stop>30</stop>
+... <dt reciprocal="true">8</dt></sim_specs>
+... <model><variables>
+...   <stock name="Teacup Temperature"><eqn>180</eqn><outflow>Heat_Loss</outflow></stock>
+...   <flow name="Heat Loss"><eqn>(Teacup_Temperature - 70) / 10</eqn></flow>
+... </variables></model></xmile>'''
+>>> m = loads_xmile(text)
+>>> [(n.kind, n.id, n.label) for n in m.nodes]
+[('stock', 'Teacup_Temperature', 'Teacup Temperature'), ('flow', 'Heat_Loss', 'Heat Loss')]
+>>> m.time.step, m.node("Heat_Loss").source
+(0.125, 'Teacup_Temperature')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NoReturn
+
+from loopdsl.checker import check
+from loopdsl.errors import LoopError, Source
+from loopdsl.expr import walk
+from loopdsl.model import (
+    Assignment, Aux, Call, Constant, Distribution, Expr, Flow, Group, Link, Lookup, LookupDef,
+    LoopDecl, Model, Name, PlainNode, Pos, Scenario, Stock, TimeSpec,
+)
+from loopdsl.xmile.equations import EquationError, parse_equation
+from loopdsl.xmile.names import IdentifierMaker, canonical, display_name
+from loopdsl.xmile.xmltree import XNode, parse_xml
+
+LOOPDSL_NS = "urn:loopdsl:xmile:1"
+"""The namespace of loopdsl's own extension elements (labels, causal links, ...)."""
+
+VARIABLE_TAGS = ("stock", "flow", "aux", "gf")
+_IGNORED_IN_VARIABLES = {"alias"}  # display-only XMILE elements
+_METHODS = {"euler": "euler", "rk4": "rk4"}
+
+
+class Reader:
+    """One XMILE document being read into a model."""
+
+    def __init__(self, text: str, file: str):
+        self.text = text
+        self.file = file
+        self.source = Source(text, file)
+        self.names = IdentifierMaker()
+        self.ids: dict[str, str] = {}  # canonical XMILE name -> identifier
+        self.elements: dict[str, XNode] = {}  # identifier -> its element
+        self.lookup_ids: dict[str, str] = {}  # canonical name of a gf -> LookupDef id
+        self.extra_lookups: list[LookupDef] = []
+        self.inline: dict[str, Lookup] = {}  # identifier -> its inline graphical function
+
+    # -- errors ---------------------------------------------------------------
+    def fail(self, message: str, node: XNode | None, hint: str | None = None) -> NoReturn:
+        line = node.line if node is not None else None
+        column = node.column if node is not None else None
+        raise LoopError([self.source.diagnostic(message, line, column, hint)])
+
+    def unsupported(self, what: str, node: XNode) -> NoReturn:
+        self.fail(f"{what} (<{node.tag}> element) are not supported", node,
+                  "loopdsl reads scalar XMILE models only")
+
+    # -- the document ---------------------------------------------------------
+    def read(self) -> Model:
+        root = parse_xml(self.text, self.file)
+        if root.tag != "xmile":
+            self.fail(f"not an XMILE file: the root element is <{root.tag}>, not <xmile>", root)
+        for macro in root.findall("macro"):
+            self.unsupported("macros", macro)
+        models = root.findall("model")
+        if not models:
+            self.fail("the XMILE file has no <model> element", root)
+        if len(models) > 1:
+            self.unsupported("modules (more than one model)", models[1])
+        header = root.find("header")
+        title = None
+        if header is not None and header.find("name") is not None:
+            title = " ".join(header.find("name").text.split()) or None  # type: ignore[union-attr]
+        name = self.names(title or Path(self.file).stem or "model")
+        model = Model(name=name, title=title if title != name else None, pos=Pos(line=root.line, column=root.column))
+        specs = root.find("sim_specs")
+        if specs is not None:
+            model.time, model.method = self.sim_specs(specs)
+        self.variables(models[0], model)
+        self.model_extension(root, model)
+        return model
+
+    def sim_specs(self, specs: XNode) -> tuple[TimeSpec, Any]:
+        def number(tag: str, default: float) -> float:
+            el = specs.find(tag)
+            if el is None:
+                return default
+            value = self.number(el)
+            if tag == "dt" and el.attrib.get("reciprocal", "").lower() == "true":
+                if value == 0:
+                    self.fail("<dt reciprocal=\"true\"> of 0", el)
+                value = 1.0 / value
+            return value
+
+        start, stop, dt = number("start", 0.0), number("stop", 100.0), number("dt", 1.0)
+        if dt <= 0:
+            self.fail(f"dt must be positive, not {dt:g}", specs.find("dt") or specs)
+        method = specs.attrib.get("method")
+        chosen = None
+        if method is not None:
+            chosen = _METHODS.get(method.strip().lower())
+            if chosen is None:
+                self.fail(f"integration method '{method}' is not supported", specs,
+                          "use Euler or RK4")
+        unit = specs.attrib.get("time_units") or None
+        pos = Pos(line=specs.line, column=specs.column)
+        return TimeSpec(start=start, stop=stop, step=dt, unit=unit, pos=pos), chosen
+
+    def number(self, el: XNode) -> float:
+        text = el.text.strip()
+        try:
+            return float(text)
+        except ValueError:
+            self.fail(f"<{el.tag}> must be a number, not {text!r}", el)
+
+    def model_extension(self, root: XNode, model: Model) -> None:
+        """loopdsl's own data (links, loops, ...), written by :mod:`loopdsl.xmile.writer`."""
+        for ext in root.children:
+            if ext.ns != LOOPDSL_NS or ext.tag != "model":
+                continue
+            if "name" in ext.attrib:
+                model.name = ext.attrib["name"]
+            model.title = ext.attrib.get("title", model.title)
+            for el in ext.children:
+                pos = Pos(line=el.line, column=el.column)
+                if el.tag == "description":
+                    model.description = el.text
+                elif el.tag == "link":
+                    a = el.attrib
+                    model.links.append(Link(
+                        source=self.ref(a.get("from", ""), el), target=self.ref(a.get("to", ""), el),
+                        polarity=a.get("polarity", "+") if a.get("polarity") in ("+", "-", "?")
+                        else self.fail("a link's polarity must be +, - or ?", el),
+                        gain=self.attr_expr(el, "gain"), delay=self.attr_expr(el, "delay"),
+                        label=a.get("label"), pos=pos))
+                elif el.tag == "loop":
+                    polarity = el.attrib.get("polarity")
+                    model.loops.append(LoopDecl(
+                        id=el.attrib.get("id", "loop"), title=el.attrib.get("title"),
+                        path=[self.ref(p, el) for p in el.text.split()],
+                        polarity=polarity if polarity in ("R", "B") else None, pos=pos))
+                elif el.tag == "scenario":
+                    scenario = Scenario(id=el.attrib.get("id", "scenario"),
+                                        title=el.attrib.get("title"), pos=pos)
+                    for s in el.children:
+                        if s.tag == "set":
+                            scenario.assignments.append(Assignment(
+                                target=self.ref(s.attrib.get("target", ""), s),
+                                value=self.equation(s), pos=Pos(line=s.line, column=s.column)))
+                    model.scenarios.append(scenario)
+                elif el.tag == "vary":
+                    try:
+                        args = [float(x) for x in el.attrib.get("args", "").split()]
+                    except ValueError:
+                        self.fail("<loopdsl:vary> args must be numbers", el)
+                    dist = el.attrib.get("dist")
+                    if dist not in ("uniform", "normal", "triangular"):
+                        self.fail(f"unknown distribution {dist!r}", el)
+                    model.distributions.append(Distribution(
+                        target=self.ref(el.attrib.get("target", ""), el), dist=dist,
+                        args=args, pos=pos))
+
+    def ref(self, name: str, el: XNode) -> str:
+        """The identifier of a variable named in an extension element (a plain node if new)."""
+        key = canonical(name)
+        if not key:
+            self.fail(f"<loopdsl:{el.tag}> names no variable", el)
+        if key not in self.ids:
+            self.ids[key] = self.names(name)
+        return self.ids[key]
+
+    def attr_expr(self, el: XNode, attr: str) -> Expr | None:
+        text = el.attrib.get(attr)
+        if text is None:
+            return None
+        node = XNode(el.tag, el.ns, {}, el.line, el.column, text=text,
+                     text_line=el.line, text_column=el.column)
+        return self.equation(node)
+
+    # -- variables ------------------------------------------------------------
+    def variables(self, xmodel: XNode, model: Model) -> None:
+        containers = [xmodel] + xmodel.findall("variables")  # old and new layouts
+        elements: list[XNode] = []
+        groups: list[XNode] = []
+        for container in containers:
+            for el in container.children:
+                if not el.standard:
+                    continue
+                if el.tag in VARIABLE_TAGS:
+                    elements.append(el)
+                elif el.tag == "group":
+                    groups.append(el)
+                elif el.tag == "module":
+                    self.unsupported("modules", el)
+                elif container is not xmodel and el.tag not in _IGNORED_IN_VARIABLES:
+                    self.fail(f"unsupported XMILE element <{el.tag}> in <variables>", el)
+        for el in elements:
+            raw = el.attrib.get("name")
+            if raw is None or not raw.strip():
+                self.fail(f"<{el.tag}> has no name", el)
+            key = canonical(raw)
+            if key in self.ids:
+                other = self.elements[self.ids[key]]
+                self.fail(f"duplicate variable name '{display_name(raw)}'", el,
+                          f"first defined at line {other.line}")
+            ident = self.names(raw)
+            if el.tag == "gf":
+                self.lookup_ids[key] = ident
+            self.ids[key] = ident
+            self.elements[ident] = el
+        for el in elements:  # inline graphical functions first: calls may use them
+            gf = el.find("gf")
+            if el.tag in ("aux", "flow") and gf is not None:
+                self.inline[self.ids[canonical(el.attrib["name"])]] = self.graphical(gf)
+        flows_of: dict[str, tuple[str | None, str | None]] = {}
+        for el in elements:
+            if el.tag == "stock":
+                self.stock_flows(el, flows_of)
+        for el in elements:
+            model.nodes.append(self.node(el, flows_of))
+        model.nodes.extend(self.extra_lookups)
+        for g in groups:
+            self.group(g, model)
+
+    def node(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> Any:
+        raw = el.attrib["name"]
+        ident = self.ids[canonical(raw)]
+        for child in el.children:
+            if child.tag in ("dimensions", "element") and child.standard:
+                self.unsupported("arrays", child)
+            if child.tag in ("conveyor", "queue") and child.standard:
+                self.unsupported(f"{child.tag}s", child)
+        label = display_name(raw)
+        common: dict[str, Any] = {
+            "id": ident,
+            "label": self.extension(el, "label", label if label != ident else None),
+            "unit": self.text_of(el, "units"),
+            "description": self.text_of(el, "doc"),
+            "pos": Pos(line=el.line, column=el.column),
+        }
+        group = self.extension(el, "group", None)
+        if group is not None:
+            common["group"] = group
+        if el.tag == "gf":
+            return LookupDef(lookup=self.graphical(el), **common)
+        eqn = el.find("eqn")
+        if eqn is None or not eqn.text.strip():
+            if el.tag == "stock":
+                self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
+            self.fail(f"{el.tag} '{label}' has no equation (<eqn>)", el)
+        expr = self.equation(eqn)
+        if el.tag == "stock":
+            if el.find("gf") is not None:
+                self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
+            return Stock(initial=expr, non_negative=self.flag(el, "non_negative"), **common)
+        lookup = self.inline.get(ident)
+        if el.tag == "flow":
+            source, target = flows_of.get(ident, (None, None))
+            return Flow(equation=expr, lookup=lookup, source=source, target=target,
+                        non_negative=self.flag(el, "non_negative"), **common)
+        kind = self.extension(el, "kind", None)
+        if kind == "aux" or lookup is not None or not _is_literal(expr):
+            return Aux(equation=expr, lookup=lookup, **common)
+        return Constant(equation=expr, **common)
+
+    def stock_flows(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> None:
+        stock = self.ids[canonical(el.attrib["name"])]
+        for tag, side in (("inflow", 1), ("outflow", 0)):
+            for ref in el.findall(tag):
+                key = canonical(ref.text)
+                flow = self.ids.get(key)
+                if flow is None or self.elements[flow].tag != "flow":
+                    what = "an undefined name" if flow is None else \
+                        f"a {self.elements[flow].tag}, not a flow"
+                    self.fail(f"stock '{display_name(el.attrib['name'])}' lists "
+                              f"'{display_name(ref.text)}' as {tag}, which is {what}", ref)
+                ends = list(flows_of.get(flow, (None, None)))
+                if ends[side] is not None:
+                    self.fail(f"flow '{display_name(ref.text)}' is an {tag} of two stocks "
+                              f"('{ends[side]}' and '{stock}')", ref,
+                              "a flow goes from at most one stock to at most one stock")
+                ends[side] = stock
+                flows_of[flow] = (ends[0], ends[1])
+
+    def group(self, el: XNode, model: Model) -> None:
+        raw = el.attrib.get("name")
+        if not raw:
+            self.fail("<group> has no name", el)
+        ident = self.names(raw)
+        label = display_name(raw)
+        model.groups.append(Group(id=ident, label=label if label != ident else None,
+                                  description=self.text_of(el, "doc"),
+                                  pos=Pos(line=el.line, column=el.column)))
+        by_id = {n.id: n for n in model.nodes}
+        for entity in el.findall("entity"):
+            member = self.ids.get(canonical(entity.attrib.get("name", "")))
+            if member is not None and by_id[member].group is None:
+                by_id[member].group = ident
+
+    # -- parts ----------------------------------------------------------------
+    def equation(self, eqn: XNode) -> Expr:
+        text = eqn.text
+
+        def where(offset: int) -> Pos:
+            before = text[:offset]
+            newlines = before.count("\n")
+            if newlines:
+                return Pos(line=eqn.text_line + newlines,
+                           column=offset - before.rfind("\n"))
+            return Pos(line=eqn.text_line or eqn.line, column=(eqn.text_column or 1) + offset)
+
+        try:
+            return parse_equation(text, self.resolve, self.resolve_call, where)
+        except EquationError as err:
+            pos = where(err.offset)
+            raise LoopError([self.source.diagnostic(err.message, pos.line, pos.column,
+                                                    err.hint)]) from None
+
+    def resolve(self, key: str, raw: str) -> str:
+        ident = self.ids.get(key)
+        if ident is None:
+            raise EquationError(f"undefined variable '{display_name(raw)}'", 0)
+        return ident
+
+    def resolve_call(self, key: str, raw: str) -> str:
+        if key in self.lookup_ids:
+            return self.lookup_ids[key]
+        ident = self.ids.get(key)
+        if ident is not None and ident in self.inline:
+            # an auxiliary's own graphical function applied to another input
+            name = self.names(f"{ident} graph")
+            if not any(n.id == name for n in self.extra_lookups):
+                el = self.elements[ident]
+                self.extra_lookups.append(LookupDef(
+                    id=name, lookup=self.inline[ident],
+                    label=f"{display_name(el.attrib['name'])} (graph)",
+                    pos=Pos(line=el.line, column=el.column)))
+            self.lookup_ids[key] = name
+            return name
+        raise EquationError(f"'{display_name(raw)}' is not a graphical function", 0)
+
+    def graphical(self, gf: XNode) -> Lookup:
+        ypts = gf.find("ypts")
+        if ypts is None:
+            self.fail("graphical function without <ypts>", gf)
+        ys = self.points(ypts)
+        xpts = gf.find("xpts")
+        if xpts is not None:
+            xs = self.points(xpts)
+            if len(xs) != len(ys):
+                self.fail(f"graphical function has {len(xs)} x points but {len(ys)} y points",
+                          xpts)
+        else:
+            xscale = gf.find("xscale")
+            if xscale is None:
+                self.fail("graphical function has neither <xpts> nor <xscale>", gf)
+            try:
+                lo, hi = float(xscale.attrib["min"]), float(xscale.attrib["max"])
+            except (KeyError, ValueError):
+                self.fail("<xscale> needs numeric min and max attributes", xscale)
+            n = len(ys)
+            xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
+        if any(b < a for a, b in zip(xs, xs[1:])):
+            self.fail("graphical function x points must be in ascending order", xpts or gf)
+        kind = gf.attrib.get("type", "").strip().lower()
+        if not kind:
+            kind = "discrete" if gf.attrib.get("discrete", "").lower() == "true" \
+                else "continuous"
+        if kind not in ("continuous", "extrapolate", "discrete"):
+            self.fail(f"graphical function type '{kind}' is not supported", gf,
+                      "use continuous, extrapolate or discrete")
+        return Lookup(xs=xs, ys=ys, interpolation=kind,  # type: ignore[arg-type]
+                      pos=Pos(line=gf.line, column=gf.column))
+
+    def points(self, el: XNode) -> list[float]:
+        sep = el.attrib.get("sep", ",")
+        parts = [p.strip() for p in el.text.split(sep)] if sep.strip() else el.text.split()
+        try:
+            values = [float(p) for p in parts if p]
+        except ValueError:
+            self.fail(f"<{el.tag}> must be numbers separated by {sep!r}", el)
+        if not values:
+            self.fail(f"<{el.tag}> is empty", el)
+        return values
+
+    @staticmethod
+    def text_of(el: XNode, tag: str) -> str | None:
+        child = el.find(tag)
+        if child is None:
+            return None
+        text = child.text.strip()
+        return text or None
+
+    @staticmethod
+    def flag(el: XNode, tag: str) -> bool:
+        child = el.find(tag)
+        if child is None:
+            return False
+        return child.text.strip().lower() not in ("false", "0")
+
+    @staticmethod
+    def extension(el: XNode, tag: str, default: str | None) -> str | None:
+        for child in el.children:
+            if child.ns == LOOPDSL_NS and child.tag == tag:
+                return child.text
+        return default
+
+
+def _is_literal(expr: Expr) -> bool:
+    """True for an equation of numbers only: an XMILE constant."""
+    return not any(isinstance(e, (Name, Call)) for e in walk(expr))
+
+
+def loads_xmile(text: str, file: str = "<string>") -> Model:
+    """Read XMILE text into a checked model; a LoopError for any problem."""
+    model = Reader(text, file).read()
+    model.source = file
+    problems = check(model, Source(text, file))
+    if problems:
+        raise LoopError(problems)
+    return model
+
+
+def load_xmile(path: str | Path) -> Model:
+    """Read an .xmile or .stmx file into a checked model."""
+    from loopdsl.loader import read_text
+
+    return loads_xmile(read_text(path), str(path))
