@@ -210,6 +210,9 @@ class Reader:
                     self.unsupported("modules", el)
                 elif container is not xmodel and el.tag not in _IGNORED_IN_VARIABLES:
                     self.fail(f"unsupported XMILE element <{el.tag}> in <variables>", el)
+        elements = [el for el in elements if self.ext(el, "generated") is None]
+        self.generated = {canonical(el.attrib.get("name", "")) for container in containers
+                          for el in container.children if self.ext(el, "generated") is not None}
         for el in elements:
             raw = el.attrib.get("name")
             if raw is None or not raw.strip():
@@ -259,7 +262,16 @@ class Reader:
             common["group"] = group
         if el.tag == "gf":
             return LookupDef(lookup=self.graphical(el), **common)
-        eqn = el.find("eqn")
+        plain = self.ext(el, "node")
+        if plain is not None:
+            parts = {k: self.attr_expr(plain, k) for k in ("initial", "push", "decay", "capacity")}
+            return PlainNode(implicit=plain.attrib.get("implicit") == "true", **parts, **common)
+        if self.ext(el, "no_equation") is not None:
+            cls = {"stock": Stock, "flow": Flow, "aux": Aux}[el.tag]
+            if el.tag == "aux" and self.extension(el, "kind", None) != "aux":
+                cls = Constant
+            return cls(**common)
+        eqn = self.ext(el, "eqn") or el.find("eqn")
         if eqn is None or not eqn.text.strip():
             if el.tag == "stock":
                 self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
@@ -268,7 +280,10 @@ class Reader:
         if el.tag == "stock":
             if el.find("gf") is not None:
                 self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
-            return Stock(initial=expr, non_negative=self.flag(el, "non_negative"), **common)
+            capacity = self.ext(el, "capacity")
+            return Stock(initial=expr, non_negative=self.flag(el, "non_negative"),
+                         capacity=self.equation(capacity) if capacity is not None else None,
+                         **common)
         lookup = self.inline.get(ident)
         if el.tag == "flow":
             source, target = flows_of.get(ident, (None, None))
@@ -284,6 +299,8 @@ class Reader:
         for tag, side in (("inflow", 1), ("outflow", 0)):
             for ref in el.findall(tag):
                 key = canonical(ref.text)
+                if key in self.generated:
+                    continue
                 flow = self.ids.get(key)
                 if flow is None or self.elements[flow].tag != "flow":
                     what = "an undefined name" if flow is None else \
@@ -304,7 +321,8 @@ class Reader:
             self.fail("<group> has no name", el)
         ident = self.names(raw)
         label = display_name(raw)
-        model.groups.append(Group(id=ident, label=label if label != ident else None,
+        model.groups.append(Group(id=ident, label=self.extension(
+                                      el, "label", label if label != ident else None),
                                   description=self.text_of(el, "doc"),
                                   pos=Pos(line=el.line, column=el.column)))
         by_id = {n.id: n for n in model.nodes}
@@ -413,6 +431,14 @@ class Reader:
         if child is None:
             return False
         return child.text.strip().lower() not in ("false", "0")
+
+    @staticmethod
+    def ext(el: XNode, tag: str) -> XNode | None:
+        """The child element ``loopdsl:<tag>``, if there is one."""
+        for child in el.children:
+            if child.ns == LOOPDSL_NS and child.tag == tag:
+                return child
+        return None
 
     @staticmethod
     def extension(el: XNode, tag: str, default: str | None) -> str | None:

@@ -123,7 +123,7 @@ def dumps_xmile(model: Model) -> str:
     out.add(1, "</header>")
     t = model.time
     if t is not None:
-        method = {"rk4": "RK4"}.get(model.method or "", "Euler")
+        method = {"rk4": "RK4", "euler": "Euler"}.get(model.method or "")
         out.add(1, f"<sim_specs{_attrs(method=method, time_units=t.unit)}>")
         out.leaf(2, "start", format_number(t.start))
         out.leaf(2, "stop", format_number(t.stop))
@@ -135,8 +135,6 @@ def dumps_xmile(model: Model) -> str:
     flows = [n for n in flat.nodes if isinstance(n, Flow)]
     originals = {n.id: n for n in model.nodes}
     for node in flat.nodes:
-        if node.implicit and isinstance(node, PlainNode):
-            continue
         _variable(out, node, flows, originals.get(node.id))
     for group in model.groups:
         out.add(3, f"<group{_attrs(name=group.id)}>")
@@ -216,10 +214,25 @@ def _common(out: _Out, node: Any, original: Any) -> None:
         out.leaf(4, "units", node.unit)
     if node.label is not None:
         out.leaf(4, "loopdsl:label", node.label)
-    if isinstance(node, Aux) and node.lookup is None and isinstance(original, Aux):
+    if original is None:
+        out.add(4, "<loopdsl:generated/>")  # written for other tools; loopdsl drops it
+        return
+    if isinstance(original, Aux) and original.lookup is None:
         out.leaf(4, "loopdsl:kind", "aux")  # keeps an aux with a constant equation an aux
     if isinstance(original, PlainNode):
-        out.leaf(4, "loopdsl:kind", "node")
+        attrs = {k: format_xmile(getattr(original, k)) for k in
+                 ("initial", "push", "decay", "capacity") if getattr(original, k) is not None}
+        if original.implicit:
+            attrs["implicit"] = "true"
+        out.add(4, f"<loopdsl:node{_attrs(**attrs)}/>")
+        return
+    equation = getattr(original, "equation", "absent")
+    if equation is None:
+        out.add(4, "<loopdsl:no_equation/>")
+    elif equation != "absent" and equation != getattr(node, "equation", None):
+        out.leaf(4, "loopdsl:eqn", format_xmile(equation))
+    if isinstance(original, Stock) and original.capacity is not None:
+        out.leaf(4, "loopdsl:capacity", format_xmile(original.capacity))
 
 
 def _gf_type(lookup: Lookup) -> str | None:
