@@ -88,7 +88,8 @@ class Checker:
             seen_links.setdefault(pair, link)
             for end in (link.source, link.target):
                 if end in self.lookups:
-                    self.error(f"'{end}' is a lookup, not a node: it cannot be linked", link.pos)
+                    self.error(f"'{end}' is a lookup, not a node: it cannot be linked",
+                               self.locate(link.pos, end))
             self.expression(link.gain, link.pos)
             self.expression(link.delay, link.pos)
         for scenario in model.scenarios:

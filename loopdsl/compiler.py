@@ -229,7 +229,7 @@ class Builder:
                 link.gain = self.expr(opt.children[1])
             elif tag == "delay":
                 link.delay = self.expr(opt.children[1])
-                if isinstance(link.delay, Num) and link.delay.value < 0:
+                if _negative_literal(link.delay):
                     self.error("a delay cannot be negative", opt.children[1])
             else:
                 link.label = unquote(opt.children[0])
@@ -342,6 +342,14 @@ class Builder:
             op = {"==": "=", "!=": "<>"}.get(op_token.value, op_token.value.lower())
             return Binary(op=op, left=self.expr(c[0]), right=self.expr(c[2]), pos=pos)
         raise AssertionError(f"unexpected tree {kind}")
+
+
+def _negative_literal(expr: Any) -> bool:
+    """True for a literal below zero: Num(-1) or the parsed form -(1)."""
+    if isinstance(expr, Num):
+        return expr.value < 0
+    return (isinstance(expr, Unary) and expr.op == "-" and isinstance(expr.operand, Num)
+            and expr.operand.value > 0)
 
 
 class _Marker:

@@ -33,7 +33,7 @@ TERMINAL_WORDS: dict[str, str] = {
     "STRING": 'a quoted string ("...")',
     "NODE_KIND": "a node kind (node, stock, flow, aux, const, lookup)",
     "INTERPOLATION": "an interpolation (continuous, extrapolate, discrete)",
-    "LOOP_POLARITY": "'reinforcing' or 'balancing'",
+    "LOOP_POLARITY": "a polarity (reinforcing, balancing)",
     "ARROW": "'->'",
     "ARROW_OPEN": "'-['",
     "ARROW_CLOSE": "']->'",
@@ -307,14 +307,20 @@ def _mask_through_next_statement(text: str, error_line: int) -> str | None:
 
 def _diagnostic(exc: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(exc, UnexpectedToken):
+        name = _name_after_expression(exc)
+        if name is not None:
+            return source.diagnostic(
+                f"unexpected {describe_token(name)}, expected an operator", name.line,
+                name.column, f"a new statement here would need '->' after '{name.value}'")
         token = exc.token
         expected = _expected_here(exc)
         if token.type == "$END":
             line, column = _end_position(source.text)
-            return source.diagnostic(f"unexpected end of file, expected {expected}", line, column)
+            return source.diagnostic(f"unexpected end of file, expected {expected}", line, column,
+                                     _token_hint(exc, source))
         return source.diagnostic(
             f"unexpected {describe_token(token)}, expected {expected}",
-            token.line, token.column, _token_hint(exc),
+            token.line, token.column, _token_hint(exc, source),
         )
     if isinstance(exc, UnexpectedCharacters):
         char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
@@ -332,17 +338,59 @@ def _diagnostic(exc: UnexpectedInput, source: Source) -> Diagnostic:
     return source.diagnostic(str(exc).splitlines()[0])  # pragma: no cover
 
 
-def _token_hint(exc: UnexpectedToken) -> str | None:
+_EXPRESSION_RULES = frozenset({"num", "ref", "call", "paren", "binary", "unary", "if_expr"})
+
+
+def _name_after_expression(exc: UnexpectedToken) -> Token | None:
+    """The name in ``aux x = 0.02 price``: read as a new statement, meant as an operand.
+
+    When a name that could only start a link is on the line where the previous
+    statement ended with an expression, an operator is the likelier mistake.
+    """
+    state = getattr(getattr(exc, "interactive_parser", None), "parser_state", None)
+    stack = getattr(state, "value_stack", None) or []
+    if len(stack) < 2 or not isinstance(stack[-1], Tree) or stack[-1].data != "name":
+        return None
+    previous = stack[-2]
+    if isinstance(previous, Tree) and previous.data.startswith("__"):
+        previous = previous.children[-1] if previous.children else None
+    in_expression = False
+    last: Tree | Token | None = previous
+    while isinstance(last, Tree):
+        in_expression = in_expression or last.data in _EXPRESSION_RULES
+        children = [c for c in last.children if c is not None]
+        last = children[-1] if children else None
+    name = stack[-1].children[0]
+    if in_expression and isinstance(last, Token) and last.end_line == name.line:
+        return name
+    return None
+
+
+def _at_statement_start(exc: UnexpectedToken) -> bool:
+    """True when the last value on the parser's stack begins a statement."""
+    state = getattr(getattr(exc, "interactive_parser", None), "parser_state", None)
+    stack = getattr(state, "value_stack", None) or []
+    if len(stack) < 2:
+        return True
+    before = stack[-2]
+    return isinstance(before, Tree) and (before.data.startswith("__")
+                                         or before.data.endswith("_stmt"))
+
+
+def _token_hint(exc: UnexpectedToken, source: Source) -> str | None:
     """A suggestion: a misspelt keyword at a statement's start, a keyword used as a name."""
     token = exc.token
+    if (token.value == ">" and isinstance(token.start_pos, int)
+            and source.text[token.start_pos - 1:token.start_pos] == "-"):
+        return "this '->' reads as minus then '>': is a value missing before it?"
     previous = _previous_value(exc)
-    if (isinstance(previous, Tree) and previous.data == "name"
+    if (isinstance(previous, Tree) and previous.data == "name" and _at_statement_start(exc)
             and set(exc.accepts or exc.expected) <= {"ARROW", "ARROW_OPEN"}):
         word = previous.children[0].value
         close = difflib.get_close_matches(word.lower(), STATEMENT_KEYWORDS, n=1, cutoff=0.6)
         if close:
             return f"'{word}' is not a keyword; did you mean '{close[0]}'?"
-        return f"a statement starts with a keyword, or is a link such as {word} -> b"
+        return f"a statement starts with a keyword, or is a link: {word} -> ..."
     if token.type in ("ARROW", "ARROW_OPEN") and "MODEL" in (exc.accepts or exc.expected):
         return "a link starts with its source node, as in a -> b"
     if token.type != "NAME" and token.value in STATEMENT_KEYWORDS:
