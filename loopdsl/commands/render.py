@@ -1,0 +1,61 @@
+"""``loopdsl render FILE -o OUT``: draw the model as svg, png, pdf, dot or mmd (Mermaid).
+
+The format comes from OUT's extension or ``--format``. svg, png and pdf need
+the Graphviz ``dot`` program; dot and mmd need nothing. The output is written
+atomically: a failed render leaves no file behind and never touches the source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from loopdsl.files import atomic_write, load_source
+from loopdsl.render import FORMATS, DiagramOptions, format_for, render
+from loopdsl.render.options import DIRECTIONS, LAYOUTS
+from loopdsl.render.themes import THEMES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render", help="draw the model (svg, png, pdf, dot, mmd)",
+        description="Draw the model as a causal loop / stock-flow diagram: + or - at each "
+        "arrowhead, || across delayed links, each loop's id inside its loop, stocks as boxes, "
+        "flows as valves, groups as clusters. svg/png/pdf need Graphviz; dot and mmd "
+        "(Mermaid, shown by GitHub and MkDocs) do not.")
+    p.add_argument("file", metavar="FILE", help="model file ('-' for stdin)")
+    p.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="output file; its extension gives the format; '-' writes to stdout "
+                   "(then give --format)")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: from OUT)")
+    p.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="Graphviz engine; auto (default) draws a single wheel round (circo), "
+                   "anything else with dot")
+    p.add_argument("--direction", choices=DIRECTIONS, default="TB",
+                   help="direction of the dot layout (default TB)")
+    p.add_argument("--theme", choices=tuple(THEMES), default="light")
+    p.add_argument("--highlight", metavar="LOOP",
+                   help="emphasise this loop (an id such as R1) and fade the rest")
+    p.add_argument("--no-loops", action="store_true", help="do not mark the loops")
+    p.add_argument("--max-loops", type=int, default=24, metavar="N",
+                   help="mark at most N loops, declared ones first (default 24)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output == "-" and not args.format:
+        from loopdsl.cli import UsageError
+
+        raise UsageError("writing to stdout ('-o -') needs --format")
+    fmt = format_for(args.output, args.format)
+    options = DiagramOptions(layout=args.layout, direction=args.direction, theme=args.theme,
+                             highlight=args.highlight, loops=not args.no_loops,
+                             max_loops=max(args.max_loops, 0))
+    model = load_source(args.file)
+    data = render(model, fmt, options)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write(args.output, data)
+    return 0
