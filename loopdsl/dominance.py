@@ -1,0 +1,878 @@
+"""Loop dominance over a run: Loops That Matter (link scores, loop scores, dominant periods).
+
+Which loop drives the behaviour, and when? Loops That Matter [1]_ answers from one
+simulation run. Every link gets a *link score* at every step: the share of the
+target's change that came through this link, signed by the link's polarity. A
+loop's *score* is the product of its link scores; its *relative score* divides by
+the sum of the absolute scores of all loops in the same cycle partition (strongly
+connected component), so relative scores lie in [-1, 1] and their absolute values
+sum to 1. A *dominant* set is the smallest set of loops of one polarity whose
+relative scores add up to at least 50% of the change; runs of steps with the same
+dominant set form the *dominant periods*.
+
+What is computed, link by link (``k`` is a saved step, ``h`` the step length):
+
+* into an auxiliary or a flow ``z = f(x, y, ...)`` (an equation link), with
+  :math:`\\Delta_x z = f(x_k, y_{k-1}, ...) - z_{k-1}` (``x`` alone moves) [1]_:
+  ``LS(x -> z) = |Δ_x z / Δz| * sign(Δ_x z / Δx)``, and 0 where Δz = 0 or Δx = 0;
+* from a flow ``i`` into (out of) a stock ``S``, the corrected form of [2]_, Eq. 3:
+  ``LS = ±|h Δi_k / (ΔS_{k+1} - ΔS_k)|`` with ``ΔS_{k+1} = S_{k+1} - S_k``. Under
+  Euler ``ΔS_{k+1} = h · net_k``, so this is ``Δi / Δnet``: the score of the flow's
+  share of the change in the net flow, the aggregated-flow form the 2023 paper proves
+  equal (a single net flow scores exactly 1);
+* into a plain causal node (loopdsl's discrete semantics, docs/semantics.md): see
+  :func:`link_scores` and docs/dominance.md.
+
+Loop discovery: every loop (:func:`loopdsl.analysis.find_loops`) while there are at
+most ``max_loops``; past that, the strongest-path search of Eberlein and
+Schoenberg [3]_ run on the link scores of (a sample of) the steps, and the result says
+so (``discovery == "strongest-path"``).
+
+>>> import loopdsl
+>>> from loopdsl.dominance import Run, dominance
+>>> m = loopdsl.loads('''time 0 to 3 step 1
+... stock S initial 100
+... flow i = IF TIME < 1 THEN 5 ELSE 10 to S
+... flow o = IF TIME < 1 THEN 4 ELSE 5 from S''')
+>>> run = Run(time=[0, 1, 2, 3], values={"S": [100, 101, 106, 111], "i": [5, 10, 10, 10],
+...                                     "o": [4, 5, 5, 5]})
+>>> scores = link_scores(m, run)
+>>> float(scores["i", "S"][1]), float(scores["o", "S"][1])   # the 2023 paper's Table 3
+(1.25, -0.25)
+
+References
+----------
+.. [1] W. Schoenberg, P. Davidsen and R. Eberlein, "Understanding model behavior
+   using the Loops that Matter method", System Dynamics Review 36(2), 2020.
+.. [2] W. Schoenberg, J. Hayward and R. Eberlein, "Improving Loops that Matter",
+   System Dynamics Review 39(2), 2023.
+.. [3] R. Eberlein and W. Schoenberg, "Finding the loops that matter", International
+   System Dynamics Conference, 2020.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from loopdsl.errors import LoopError
+from loopdsl.expr import references
+from loopdsl.model import (
+    Aux, Constant, Flow, LookupDef, Model, PlainNode, Stock,
+)
+from loopdsl.strongest_path import rotate, strongest_loops
+from loopdsl.vectoreval import Opaque, evaluate, lookup_values
+
+DEFAULT_MAX_LOOPS = 1000
+"""Past this many loops, discovery switches to the strongest-path search."""
+DOMINANCE_SHARE = 0.5
+"""A dominant set explains at least this share of the change."""
+
+Edge = tuple[str, str]
+
+
+@dataclass
+class Run:
+    """A run's time axis and the value of every variable at each saved step.
+
+    Anything with ``.time`` and ``result[name]`` (a simulation result) will do
+    wherever a Run is asked for; this class is the minimal one.
+    """
+
+    time: Sequence[float]
+    values: Mapping[str, Sequence[float]]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.asarray(self.values[name], dtype=float)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+
+def _series(run: Any, name: str, n: int) -> np.ndarray | None:
+    try:
+        value = run[name]
+    except (KeyError, IndexError, TypeError):
+        return None
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    return arr[:n] if arr.shape == (n,) or arr.shape[0] >= n else None
+
+
+# --------------------------------------------------------------------------
+# Link scores
+# --------------------------------------------------------------------------
+
+class LinkScores(dict):
+    """Link score series keyed by (source, target), plus ``notes``: what could not be
+    scored, and why."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+        self.self_loops: dict[tuple[str, str], np.ndarray] = {}
+        """Balancing self-loops of plain nodes: (node, "capacity" | "decay") -> scores."""
+
+
+def _instant_score(partial: np.ndarray, dz: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """``|Δ_x z / Δz| * sign(Δ_x z / Δx)``, 0 where Δz or Δx is 0 (or not finite)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.abs(partial / dz) * np.sign(partial) * np.sign(dx)
+    bad = (dz == 0) | (dx == 0) | ~np.isfinite(score)
+    return np.where(bad, 0.0, score)
+
+
+def _flow_to_stock(flow: np.ndarray, stock: np.ndarray, h: np.ndarray, sign: int) -> np.ndarray:
+    """2023 form, aligned at the step whose flow change it measures (see module doc)."""
+    n = len(stock)
+    out = np.zeros(n)
+    if n < 3:
+        return out
+    d2 = stock[2:] - 2 * stock[1:-1] + stock[:-2]          # ΔS_{k+1} - ΔS_k, k = 1..n-2
+    df = flow[1:-1] - flow[:-2]                             # Δi_k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = sign * np.abs(h[1:] * df / d2)
+    score = np.where((d2 == 0) | (df == 0) | ~np.isfinite(score), 0.0, score)
+    out[1:-1] = score
+    return out
+
+
+def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScores:
+    """The link score of every link of the model at every saved step of a run.
+
+    Parameters
+    ----------
+    model : Model
+        The model that was run (Euler; see :func:`dominance` for RK4).
+    run : Run or simulation result
+        ``run.time`` and ``run[name]`` for every variable.
+    G : networkx.DiGraph, optional
+        The model's graph (built if not given).
+
+    Returns
+    -------
+    LinkScores
+        A dict ``{(source, target): ndarray}`` (one value per saved step; the first
+        step, and the last one for links into stocks, are 0: a change needs a
+        previous value, a stock's acceleration a next one) with ``notes`` naming the
+        links that could not be scored and why (their scores are 0).
+
+    Notes
+    -----
+    Links into a plain causal node are scored from the node's discrete update
+    (docs/semantics.md): each incoming link contributes ``sign * gain * x(t - delay)``
+    to the node's change, so ``Δ_x z = sign * gain * (x_{k-d} - x_{k-d-1})``, scored
+    like an equation link; the node's own decay and push are not links and are
+    left out (they count in Δz). An equation that calls a memory function (SMTH1,
+    DELAY, ...) or a random function cannot be re-evaluated ceteris paribus: when the
+    call *is* the whole equation, the call's input gets the whole change (score
+    ±1 by the sign of Δz·Δx); otherwise the links into it are not scored and a
+    note says so.
+
+    Examples
+    --------
+    >>> import loopdsl
+    >>> m = loopdsl.loads("stock N initial 1\\nflow g = 0.1 * N to N")
+    >>> run = Run([0, 1, 2, 3], {"N": [1, 1.1, 1.21, 1.331], "g": [0.1, 0.11, 0.121, 0.1331]})
+    >>> s = link_scores(m, run)
+    >>> [round(float(v), 6) for v in s["N", "g"]], [round(float(v), 6) for v in s["g", "N"]]
+    ([0.0, 1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0])
+    """
+    G = G if G is not None else model.graph
+    t = np.asarray(run.time, dtype=float)
+    n = len(t)
+    h = np.diff(t) if n > 1 else np.ones(0)
+    nodes = {node.id: node for node in model.nodes}
+    lookups = {node.id: node.lookup for node in model.nodes if isinstance(node, LookupDef)}
+    spec = model.time
+    ctx = dict(dt=float(spec.step) if spec else 1.0, start=float(t[0]) if n else 0.0,
+               stop=float(spec.stop) if spec else float(t[-1]) if n else 0.0)
+    cache: dict[str, np.ndarray | None] = {}
+
+    def series(name: str) -> np.ndarray | None:
+        if name not in cache:
+            s = _series(run, name, n)
+            if s is None and isinstance(nodes.get(name), Constant):
+                try:
+                    s = np.full(n, float(evaluate(nodes[name].equation, {}, lookups=lookups)))
+                except (Opaque, KeyError):
+                    s = None
+            cache[name] = s
+        return cache[name]
+
+    out = LinkScores()
+    zero = np.zeros(n)
+
+    def static(expr: Any) -> float | None:
+        """A gain, delay, decay or capacity: evaluated once, at the start."""
+        if expr is None:
+            return None
+        env = {}
+        for name in references(expr):
+            v = series(name)
+            if v is None:
+                return None
+            env[name] = v[0] if len(v) else 0.0
+        try:
+            return float(evaluate(expr, env, lookups=lookups, time=t[0] if n else 0.0, **ctx))
+        except (Opaque, KeyError):
+            return None
+
+    for target in G.nodes:
+        preds = list(G.predecessors(target))
+        if not preds:
+            continue
+        node = nodes.get(target)
+        z = series(target)
+        if z is None or n < 2:
+            for x in preds:
+                out[x, target] = zero.copy()
+            if z is None and n >= 2 and not isinstance(node, Constant):
+                out.notes.append(f"no values of '{target}' in the run: links into it score 0")
+            continue
+        if isinstance(node, Stock):
+            for x in preds:
+                sign = _flow_sign(nodes.get(x), target)
+                f = series(x)
+                if sign == 0 and f is not None and not _has_flows(model, target):
+                    c = _contribution(model, G, x, target, f, t, static)
+                    if c is not None:  # a stock filled by its links (docs/semantics.md)
+                        out[x, target] = _flow_to_stock(c[0], z, h, c[1])
+                        continue
+                if sign == 0 or f is None:
+                    out[x, target] = zero.copy()
+                    out.notes.append(f"link {x} -> {target}: the stock takes its value from "
+                                     "its flows only; scored 0")
+                    continue
+                out[x, target] = _flow_to_stock(f, z, h, sign)
+            continue
+        if isinstance(node, (Aux, Flow)) and node.equation is not None:
+            _equation_scores(node, preds, z, series, t, ctx, lookups, out)
+            continue
+        if isinstance(node, (PlainNode, Aux, Flow)) or node is None:
+            _plain_scores(model, G, target, node, preds, z, series, t, static, out)
+            continue
+        for x in preds:  # constants do not change
+            out[x, target] = zero.copy()
+    return out
+
+
+def _has_flows(model: Model, stock: str) -> bool:
+    return any(isinstance(v, Flow) and stock in (v.source, v.target) for v in model.nodes)
+
+
+def _contribution(model: Model, G: nx.DiGraph, x: str, target: str, xs: np.ndarray,
+                  t: np.ndarray, static: Callable[[Any], float | None]
+                  ) -> tuple[np.ndarray, int] | None:
+    """``(|gain| * x(t - delay), sign)`` of a declared link, or None if unknown."""
+    link = next((lk for lk in model.links if lk.source == x and lk.target == target), None)
+    if link is None:
+        return None
+    sign = {"+": 1, "-": -1}.get(link.polarity, 0)
+    gain = 1.0 if link.gain is None else static(link.gain)
+    delay = 1.0 if link.delay is None else static(link.delay)
+    if sign == 0 or gain is None or delay is None:
+        return None
+    n = len(xs)
+    h = float(t[1] - t[0]) if n > 1 else 1.0
+    lag = max(0, int(round(delay / h)))
+    shifted = np.zeros(n)  # before the start every value is 0
+    if lag < n:
+        shifted[lag:] = xs[: n - lag]
+    if gain < 0:
+        sign, gain = -sign, -gain
+    return gain * shifted, sign
+
+
+def _flow_sign(node: Any, stock: str) -> int:
+    if isinstance(node, Flow):
+        if node.target == stock:
+            return 1
+        if node.source == stock:
+            return -1
+    return 0
+
+
+def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
+                     series: Callable[[str], np.ndarray | None], t: np.ndarray,
+                     ctx: dict, lookups: Mapping, out: LinkScores) -> None:
+    """Ceteris-paribus scores of the links into an auxiliary or flow."""
+    n = len(z)
+    names = sorted(references(node.equation))
+    values = {name: series(name) for name in names}
+    missing = [name for name, v in values.items() if v is None]
+    dz = np.diff(z)
+
+    def f(env: dict[str, np.ndarray]) -> np.ndarray:
+        value = evaluate(node.equation, env, lookups=lookups, time=t[1:], **ctx)
+        if node.lookup is not None:
+            value = lookup_values(node.lookup, value)
+        if isinstance(node, Flow) and node.non_negative:
+            value = np.maximum(value, 0.0)
+        return np.broadcast_to(value, (n - 1,))
+
+    prev = {name: v[:-1] for name, v in values.items() if v is not None}
+    try:
+        if missing:
+            raise KeyError(missing[0])
+        f(prev)  # fails early for opaque calls
+    except Opaque as err:
+        _opaque_scores(node, preds, err, z, series, out)
+        return
+    except KeyError as err:
+        for x in preds:
+            out[x, node.id] = np.zeros(n)
+        out.notes.append(f"links into '{node.id}': no values of {err} in the run; scored 0")
+        return
+    for x in preds:
+        xs = values.get(x)
+        if xs is None:  # a declared link the equation does not read
+            out[x, node.id] = np.zeros(n)
+            continue
+        env = dict(prev)
+        env[x] = xs[1:]
+        partial = f(env) - z[:-1]
+        score = np.zeros(n)
+        score[1:] = _instant_score(partial, dz, np.diff(xs))
+        out[x, node.id] = score
+
+
+def _opaque_scores(node: Aux | Flow, preds: list[str], err: Opaque, z: np.ndarray,
+                   series: Callable[[str], np.ndarray | None], out: LinkScores) -> None:
+    n = len(z)
+    whole = node.equation is err.call
+    for x in preds:
+        xs = series(x)
+        score = np.zeros(n)
+        if whole and xs is not None and x in references(err.call.args[0]):
+            dz, dx = np.diff(z), np.diff(xs)
+            score[1:] = np.where((dz == 0) | (dx == 0), 0.0, np.sign(dz) * np.sign(dx))
+        out[x, node.id] = score
+    if not whole:
+        out.notes.append(f"links into '{node.id}': its equation mixes "
+                         f"{err.call.func.upper()} with other terms, which cannot be "
+                         "re-evaluated one input at a time; scored 0 (give the "
+                         f"{err.call.func.upper()} its own aux)")
+
+
+def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: list[str],
+                  z: np.ndarray, series: Callable[[str], np.ndarray | None], t: np.ndarray,
+                  static: Callable[[Any], float | None], out: LinkScores) -> None:
+    """Scores of the links into a plain causal node (docs/semantics.md).
+
+    ``z_k = inflow_k * cap_k + (1 - decay) * z_{k-1}`` with ``inflow = push + sum of
+    sign * gain * x(t - delay)``. Moving one input alone changes the inflow by
+    ``cap_{k-1} * Δc`` (``c`` the link's contribution). A memoryless node (no decay, or
+    decay 1) is scored like an auxiliary (over Δz); a node with memory (decay < 1) is an
+    accumulator, scored like a stock with one net flow (over the change of its change,
+    ``Δz_k - Δz_{k-1}``, the 2023 form). Its decay and capacity are balancing self-loops
+    (``out.self_loops``), scored the same way.
+    """
+    n = len(z)
+    decay = static(getattr(node, "decay", None))
+    capacity = static(getattr(node, "capacity", None))
+    memory = decay is not None and decay < 1
+    prev = np.concatenate(([0.0], z[:-1]))                 # z_{k-1}; 0 before the start
+    cap = np.ones(n) if not capacity else np.maximum(0.0, 1 - prev / capacity)
+    dz = np.diff(z)
+    denom = dz.copy()
+    if memory:
+        denom = dz - np.concatenate(([z[0]], dz[:-1]))     # Δz_k - Δz_{k-1}
+    inflow = np.zeros(n)
+    parts = {}
+    for x in preds:
+        xs = series(x)
+        c = None if xs is None else _contribution(model, G, x, target, xs, t, static)
+        if c is None:
+            out[x, target] = np.zeros(n)
+            out.notes.append(f"link {x} -> {target}: its sign, gain or delay is unknown or "
+                             "it has no values; scored 0")
+            continue
+        parts[x] = c
+        inflow += c[1] * c[0]
+    push = getattr(node, "push", None)
+    for x, (c, sign) in parts.items():
+        partial = sign * cap[:-1] * np.diff(c)             # cap held at its previous value
+        score = np.zeros(n)
+        score[1:] = _instant_score(partial, denom, np.diff(c))
+        out[x, target] = score
+    if push is not None:
+        env = {name: series(name) for name in references(push)}
+        if all(v is not None for v in env.values()):
+            h = float(t[1] - t[0]) if n > 1 else 1.0
+            try:
+                inflow = inflow + evaluate(push, env, time=t, dt=h, start=float(t[0]),
+                                           stop=float(t[-1]))
+            except (Opaque, KeyError):
+                pass
+    if capacity or memory:
+        effects = {}
+        if capacity:
+            effects["capacity"] = inflow[:-1] * (cap[1:] - cap[:-1])
+        if memory and decay:
+            effects["decay"] = -decay * np.diff(prev)
+        dprev = np.diff(prev)
+        for kind, partial in effects.items():
+            score = np.zeros(n)
+            score[1:] = _instant_score(partial, denom, dprev)
+            out.self_loops[target, kind] = score
+
+
+# --------------------------------------------------------------------------
+# Loops, loop scores, partitions
+# --------------------------------------------------------------------------
+
+@dataclass
+class LoopRecord:
+    """A loop as dominance reports it: id, path, structural polarity, partition."""
+
+    id: str
+    nodes: tuple[str, ...]
+    polarity: str
+    partition: int
+    title: str | None = None
+    kind: str = "loop"
+    """``loop``; or ``capacity`` / ``decay`` for a plain node's balancing self-loop."""
+
+    @property
+    def links(self) -> list[Edge]:
+        k = len(self.nodes)
+        return [(self.nodes[i], self.nodes[(i + 1) % k]) for i in range(k)]
+
+
+def loop_scores(scores: Mapping[Edge, np.ndarray], loops: Iterable[Any]) -> np.ndarray:
+    """Loop scores: the product of the link scores around each loop, per step.
+
+    >>> s = {("a", "b"): np.array([0.5, 2.0]), ("b", "a"): np.array([-1.0, 1.0])}
+    >>> loop_scores(s, [("a", "b")]).tolist()
+    [[-0.5, 2.0]]
+    """
+    rows = []
+    for loop in loops:
+        nodes = tuple(getattr(loop, "nodes", loop))
+        k = len(nodes)
+        prod: np.ndarray | None = None
+        for i in range(k):
+            s = scores[nodes[i], nodes[(i + 1) % k]]
+            prod = np.array(s, dtype=float) if prod is None else prod * s
+        rows.append(prod)
+    if not rows:
+        return np.zeros((0, 0))
+    return np.vstack(rows)
+
+
+def relative_loop_scores(scores: np.ndarray, partitions: Sequence[int]) -> np.ndarray:
+    """Each loop score over the sum of absolute loop scores in its cycle partition.
+
+    >>> relative_loop_scores(np.array([[3.0, 0.0], [-1.0, 0.0], [5.0, 1.0]]), [0, 0, 1]).tolist()
+    [[0.75, 0.0], [-0.25, 0.0], [1.0, 1.0]]
+    """
+    rel = np.zeros_like(scores, dtype=float)
+    parts = np.asarray(partitions)
+    for p in set(partitions):
+        rows = parts == p
+        total = np.abs(scores[rows]).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel[rows] = np.where(total > 0, scores[rows] / np.where(total > 0, total, 1), 0.0)
+    return rel
+
+
+def cycle_partitions(G: nx.DiGraph) -> dict[str, int]:
+    """Each node in a feedback loop -> the index of its cycle partition (an SCC).
+
+    Partitions are numbered by the graph order of their first node.
+
+    >>> import loopdsl
+    >>> sorted(cycle_partitions(loopdsl.loads("a -> b -> a  c -> d -> c  b -> c").graph).items())
+    [('a', 0), ('b', 0), ('c', 1), ('d', 1)]
+    """
+    order = {v: i for i, v in enumerate(G)}
+    comps = [c for c in nx.strongly_connected_components(G)
+             if len(c) > 1 or any(G.has_edge(v, v) for v in c)]
+    comps.sort(key=lambda c: min(order[v] for v in c))
+    return {v: i for i, c in enumerate(comps) for v in c}
+
+
+# --------------------------------------------------------------------------
+# Dominant periods
+# --------------------------------------------------------------------------
+
+@dataclass
+class Period:
+    """A stretch of time over which one set of loops dominates a cycle partition."""
+
+    start: float
+    end: float
+    loops: list[str]
+    partition: int
+    polarity: str
+    share: float
+    """Mean over the period of the dominant set's summed relative score (absolute)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "loops": list(self.loops),
+                "partition": self.partition, "polarity": self.polarity,
+                "share": round(self.share, 6)}
+
+
+def dominant_set(relative: Sequence[float], ids: Sequence[str],
+                 share: float = DOMINANCE_SHARE) -> tuple[list[str], str, float]:
+    """The smallest set of same-sign loops whose relative scores reach ``share``.
+
+    The sign with the larger total wins (reinforcing: positive scores; balancing:
+    negative); its loops are taken by absolute score, largest first, until they
+    explain ``share`` of the change. Returns (ids, "R" or "B", explained share);
+    ``([], "", 0.0)`` when every score is 0.
+
+    >>> dominant_set([0.4, 0.2, -0.3, -0.1], ["R1", "R2", "B1", "B2"])
+    (['R1', 'R2'], 'R', 0.6)
+    >>> dominant_set([0.3, -0.45, -0.25], ["R1", "B1", "B2"])
+    (['B1', 'B2'], 'B', 0.7)
+    """
+    rel = np.asarray(relative, dtype=float)
+    pos, neg = rel[rel > 0].sum(), -rel[rel < 0].sum()
+    if pos == 0 and neg == 0:
+        return [], "", 0.0
+    sign = 1 if pos >= neg else -1
+    idx = [i for i in np.argsort(-np.abs(rel), kind="stable") if rel[i] * sign > 0]
+    chosen, total = [], 0.0
+    for i in idx:
+        chosen.append(ids[i])
+        total += abs(rel[i])
+        if total >= share - 1e-12:
+            break
+    return chosen, "R" if sign > 0 else "B", round(float(total), 12)
+
+
+def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequence[LoopRecord],
+                     valid: np.ndarray | None = None,
+                     share: float = DOMINANCE_SHARE) -> list[Period]:
+    """Runs of steps with the same dominant set, per cycle partition, in time order.
+
+    Parameters
+    ----------
+    time : sequence of float
+        The saved times.
+    relative : ndarray, shape (loops, steps)
+        Relative loop scores.
+    loops : sequence of LoopRecord
+        The loops, in the rows' order (their ``partition`` groups them).
+    valid : ndarray of bool, optional
+        Steps where scores are defined (others end a period and start none).
+    share : float
+        The share a dominant set explains (0.5 in [1]_).
+
+    Returns
+    -------
+    list of Period
+        By partition, then by start time. ``end`` is the time of the period's last
+        step.
+    """
+    t = np.asarray(time, dtype=float)
+    n = len(t)
+    valid = np.ones(n, dtype=bool) if valid is None else valid
+    periods: list[Period] = []
+    for p in sorted({lp.partition for lp in loops}):
+        rows = [i for i, lp in enumerate(loops) if lp.partition == p]
+        ids = [loops[i].id for i in rows]
+        current: Period | None = None
+        shares: list[float] = []
+        for k in range(n):
+            chosen, pol, got = (dominant_set(relative[rows, k], ids, share) if valid[k]
+                                else ([], "", 0.0))
+            if current is not None and chosen == current.loops:
+                current.end = float(t[k])
+                shares.append(got)
+                continue
+            if current is not None:
+                current.share = float(np.mean(shares))
+                periods.append(current)
+                current = None
+            if chosen:
+                current = Period(float(t[k]), float(t[k]), chosen, p, pol, got)
+                shares = [got]
+        if current is not None:
+            current.share = float(np.mean(shares))
+            periods.append(current)
+    return periods
+
+
+# --------------------------------------------------------------------------
+# The whole analysis
+# --------------------------------------------------------------------------
+
+@dataclass
+class Dominance:
+    """Loop dominance over one run (see :func:`dominance`).
+
+    Attributes
+    ----------
+    time : ndarray
+        The saved times.
+    loops : list of LoopRecord
+        The loops scored, in row order of ``scores`` and ``relative``.
+    scores, relative : ndarray, shape (loops, steps)
+        Loop scores and relative loop scores.
+    valid : ndarray of bool
+        Steps where every score is defined (not the first, nor the last when the
+        model has stocks).
+    periods : list of Period
+        Dominant periods, per partition, in time order.
+    link_scores : LinkScores
+        Link score series by (source, target).
+    discovery : {"exhaustive", "strongest-path"}
+        How the loops were found.
+    notes : list of str
+        What the reader must know: links not scored, discovery switched, ...
+    """
+
+    time: np.ndarray
+    loops: list[LoopRecord]
+    scores: np.ndarray
+    relative: np.ndarray
+    valid: np.ndarray
+    periods: list[Period]
+    link_scores: LinkScores
+    discovery: str = "exhaustive"
+    notes: list[str] = field(default_factory=list)
+
+    def loop(self, loop_id: str) -> int:
+        """Row index of a loop by id."""
+        for i, lp in enumerate(self.loops):
+            if lp.id == loop_id:
+                return i
+        raise KeyError(loop_id)
+
+    def dominant_at(self, t: float) -> list[str]:
+        """Ids of the loops dominant at time t (all partitions)."""
+        ids = []
+        for p in self.periods:
+            if p.start - 1e-9 <= t <= p.end + 1e-9:
+                ids.extend(p.loops)
+        return ids
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``periods`` (each with start, end, loops), ``loops``,
+        ``time`` and ``relative`` (one list per loop id), ``discovery`` and ``notes``."""
+        return {
+            "discovery": self.discovery,
+            "notes": list(self.notes),
+            "loops": [{"id": lp.id, "nodes": list(lp.nodes), "polarity": lp.polarity,
+                       "partition": lp.partition, "title": lp.title, "kind": lp.kind}
+                      for lp in self.loops],
+            "periods": [p.to_dict() for p in self.periods],
+            "time": [float(x) for x in self.time],
+            "relative": {lp.id: [_clean(v) for v in self.relative[i]]
+                         for i, lp in enumerate(self.loops)},
+        }
+
+
+def _clean(value: float) -> float:
+    return round(float(value), 9) if math.isfinite(value) else 0.0
+
+
+def _simulate(model: Model, until: float | None) -> Any:
+    if not hasattr(model, "simulate"):
+        raise LoopError("loop dominance needs the simulator (model.simulate), which this "
+                        "installation does not have")
+    if until is None:
+        return model.simulate()
+    return model.simulate(stop=until)
+
+
+def check_method(model: Model, method: str | None = None) -> None:
+    """Refuse RK4: link scores are defined on the Euler steps of a run.
+
+    >>> import loopdsl
+    >>> check_method(loopdsl.loads("method rk4\\na -> b"))
+    Traceback (most recent call last):
+    ...
+    loopdsl.errors.LoopError: <string>: error: loop dominance needs Euler integration, ...
+    """
+    method = method or model.method or "euler"
+    if method != "euler":
+        from loopdsl.errors import Diagnostic
+
+        raise LoopError([Diagnostic(
+            message="loop dominance needs Euler integration, and this model uses "
+                    f"{method.upper()}",
+            file=model.source or "<string>",
+            hint="link scores compare one step's change with the next (Schoenberg et al. "
+                 "2020 define them on Euler steps; RK4's intermediate stages have no "
+                 "scores); run with --method euler, or write `method euler` in the model")])
+
+
+def _structural_polarity(G: nx.DiGraph, nodes: Sequence[str], effects: Mapping) -> str:
+    sign = 1
+    k = len(nodes)
+    for i in range(k):
+        e = effects.get((nodes[i], nodes[(i + 1) % k]))
+        s = e.sign if e is not None else G.edges[nodes[i], nodes[(i + 1) % k]].get("polarity", 0)
+        sign *= s or 0
+    return "R" if sign > 0 else "B" if sign < 0 else "U"
+
+
+def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
+          max_loops: int, time_budget: float | None, notes: list[str]
+          ) -> tuple[list[tuple[tuple[str, ...], str, str | None, str]], str]:
+    """(nodes, id, title, polarity) of the loops to score, and how they were found."""
+    from loopdsl.analysis.cycles import find_loops
+    from loopdsl.analysis.links import link_effects
+
+    effects = link_effects(G, model)
+    listed = find_loops(G, max_loops=max_loops, declared=model.loops, effects=effects)
+    if not listed.truncated:
+        return [(lp.nodes, lp.id, lp.title, lp.polarity) for lp in listed], "exhaustive"
+    # Too many loops: strongest-path search on the link scores of sampled steps.
+    steps = np.flatnonzero(valid)
+    if len(steps) > 200:
+        steps = steps[np.linspace(0, len(steps) - 1, 200).round().astype(int)]
+    found: set[tuple[str, ...]] = set()
+    deadline = None if time_budget is None else _time.monotonic() + time_budget
+    cap = 20 * max_loops
+    for k in steps:
+        at = {edge: float(s[k]) for edge, s in scores.items()}
+        strongest_loops(G, at, found=found, max_loops=cap, deadline=deadline)
+        if len(found) >= cap or (deadline is not None and _time.monotonic() > deadline):
+            break
+    order = {v: i for i, v in enumerate(G)}
+    declared = {}
+    for d in model.loops:
+        if d.path and all(v in order for v in d.path):
+            declared[rotate(d.path, order)] = d
+    records, counters = [], {"R": 0, "B": 0, "U": 0}
+    taken = {d.id for d in model.loops}
+    for nodes in sorted(found, key=lambda p: (p not in declared, len(p),
+                                              [order[v] for v in p])):
+        pol = _structural_polarity(G, nodes, effects)
+        d = declared.get(nodes)
+        if d is not None:
+            records.append((nodes, d.id, d.title, pol))
+            continue
+        while True:
+            counters[pol] += 1
+            name = f"{pol}{counters[pol]}"
+            if name not in taken:
+                break
+        records.append((nodes, name, None, pol))
+    notes.append(f"the model has more than {max_loops} loops: loops were found by the "
+                 f"strongest-path search (Eberlein and Schoenberg 2020) on the link scores "
+                 f"of {len(steps)} steps; {len(records)} loops found")
+    return records, "strongest-path"
+
+
+def dominance(model: Model, run: Any = None, *, until: float | None = None,
+              method: str | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
+              time_budget: float | None = 30.0,
+              share: float = DOMINANCE_SHARE) -> Dominance:
+    """Loop dominance over a run of the model: Loops That Matter [1]_ [2]_.
+
+    Parameters
+    ----------
+    model : Model
+        A checked model.
+    run : simulation result, optional
+        A run of the model (``.time`` and ``run[name]``); default: run it now
+        (``model.simulate``), up to ``until``.
+    until : float, optional
+        Stop time of the run made here.
+    method : str, optional
+        The integration method the run used (default: the model's); only Euler is
+        accepted, see :func:`check_method`.
+    max_loops : int
+        Past this many loops, discovery switches to the strongest-path search [3]_
+        and the result's ``discovery`` and ``notes`` say so.
+    time_budget : float, optional
+        Seconds allowed for strongest-path discovery.
+    share : float
+        The share of the change a dominant set explains (0.5 in [1]_).
+
+    Returns
+    -------
+    Dominance
+
+    Examples
+    --------
+    >>> import loopdsl
+    >>> m = loopdsl.loads('''time 0 to 4 step 1
+    ... stock N initial 10
+    ... flow births = 0.5 * N to N''')
+    >>> N = [10 * 1.5 ** k for k in range(5)]
+    >>> d = dominance(m, Run(range(5), {"N": N, "births": [0.5 * x for x in N]}))
+    >>> [(lp.id, lp.polarity) for lp in d.loops], [p.to_dict()["loops"] for p in d.periods]
+    ([('R1', 'R')], [['R1']])
+    >>> d.relative[0].tolist()   # alone, a loop explains all the change (0 where undefined)
+    [0.0, 1.0, 1.0, 1.0, 0.0]
+    """
+    check_method(model, method)
+    if run is None:
+        run = _simulate(model, until)
+    G = model.graph
+    t = np.asarray(run.time, dtype=float)
+    if until is not None:
+        keep = t <= until + 1e-9
+        t = t[keep]
+    n = len(t)
+    scores = link_scores(model, run, G) if n == len(run.time) else \
+        link_scores(model, Run(t, _Truncated(run, n)), G)
+    notes = list(scores.notes)
+    valid = np.zeros(n, dtype=bool)
+    has_stock = any(isinstance(v, Stock) for v in model.nodes)
+    valid[1: n - 1 if has_stock else n] = True
+    found, discovery = _find(model, G, scores, valid, max_loops, time_budget, notes)
+    part = cycle_partitions(G)
+    loops = [LoopRecord(i, nodes, pol, part[nodes[0]], title)
+             for nodes, i, title, pol in found]
+    raw = loop_scores(scores, loops) if loops else np.zeros((0, n))
+    selfs = [(node, kind) for node, kind in scores.self_loops if node in part]
+    if selfs:
+        label = {v.id: v.display for v in model.nodes}
+        loops += [LoopRecord(f"{node}:{kind}", (node,), "B", part[node],
+                             f"{kind} of {label.get(node, node)}", kind=kind)
+                  for node, kind in selfs]
+        raw = np.vstack([raw.reshape(-1, n)] + [scores.self_loops[key] for key in selfs])
+    rel = relative_loop_scores(raw, [lp.partition for lp in loops]) if loops else raw
+    periods = dominant_periods(t, rel, loops, valid, share)
+    if not loops:
+        notes.append("the model has no feedback loop: nothing to dominate")
+    return Dominance(t, loops, raw, rel, valid, periods, scores, discovery, notes)
+
+
+class _Truncated:
+    """A run's values cut to the first n steps."""
+
+    def __init__(self, run: Any, n: int):
+        self.run, self.n = run, n
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        value = np.asarray(self.run[name], dtype=float)
+        return value if value.ndim == 0 else value[: self.n]
+
+
+def link_scores_at(model: Model, t: float, run: Any = None) -> dict[Edge, float]:
+    """The link score of every link at time t (the nearest saved step).
+
+    For drawing links by their score (``loopdsl render --scores-at T``). The run goes
+    one step past t, so that links into stocks have their score at t.
+
+    >>> import loopdsl
+    >>> m = loopdsl.loads("stock N initial 1\\nflow g = 0.1 * N to N")
+    >>> run = Run([0, 1, 2, 3], {"N": [1, 1.1, 1.21, 1.331], "g": [0.1, 0.11, 0.121, 0.1331]})
+    >>> {k: round(v, 6) for k, v in sorted(link_scores_at(m, 1, run).items())}
+    {('N', 'g'): 1.0, ('g', 'N'): 1.0}
+    """
+    check_method(model)
+    if run is None:
+        step = model.time.step if model.time else 1.0
+        run = _simulate(model, t + 2 * step)
+    times = np.asarray(run.time, dtype=float)
+    k = int(np.argmin(np.abs(times - t)))
+    scores = link_scores(model, run)
+    return {edge: _clean(s[k]) for edge, s in scores.items()}
+

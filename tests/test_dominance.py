@@ -1,0 +1,326 @@
+"""Loop dominance (Loops That Matter) against known answers.
+
+The runs here are Euler recurrences written out by hand for each model (independent of
+the simulator), so the link-score code is checked on its own; the end-to-end tests at
+the bottom go through ``model.simulate`` and the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import loopdsl
+from loopdsl.dominance import (
+    Run, cycle_partitions, dominance, dominant_set, link_scores, loop_scores,
+    relative_loop_scores,
+)
+from loopdsl.errors import LoopError
+from loopdsl.strongest_path import strongest_loops
+
+LOGISTIC = """\
+model logistic "Logistic growth"
+time 0 to 20 step {dt} unit year
+const r = {r}
+const K = {K}
+stock N "Population" initial {N0}
+flow births = r * N to N
+flow deaths = r * N * N / K from N
+"""
+
+LOGISTIC_NET = """\
+model logistic_net "Logistic growth, one net flow"
+time 0 to 20 step {dt} unit year
+const r = {r}
+const K = {K}
+stock N "Population" initial {N0}
+aux room "Room to grow" = 1 - N / K
+flow growth = r * N * room to N
+"""
+
+BASS = """\
+model bass "Bass diffusion"
+time 0 to 30 step {dt} unit year
+const p = {p}
+const q = {q}
+const M = {M}
+stock P "Potential adopters" initial {M}
+stock A "Adopters" initial 0
+flow adoption = p * P + q * A * P / M from P to A
+"""
+
+
+def euler(t: np.ndarray, x0: dict, rates) -> dict:
+    """Euler run: values at every step, then x += dt * rate (what the semantics say)."""
+    dt = t[1] - t[0]
+    state = dict(x0)
+    rows: dict[str, list] = {}
+    for _ in t:
+        values = rates(state)
+        values.update(state)
+        for k, v in values.items():
+            rows.setdefault(k, []).append(v)
+        for k in state:
+            state[k] = state[k] + dt * values["d_" + k]
+    return {k: np.array(v) for k, v in rows.items() if not k.startswith("d_")}
+
+
+def logistic_run(r, K, N0, dt, net=False):
+    t = np.round(np.arange(0, 20 + dt / 2, dt), 12)
+
+    def rates(s):
+        N = s["N"]
+        out = {"births": r * N, "deaths": r * N * N / K, "room": 1 - N / K,
+               "growth": r * N * (1 - N / K), "r": r, "K": K}
+        out["d_N"] = out["growth"]
+        return out
+
+    return t, euler(t, {"N": N0}, rates)
+
+
+def switch_time(d, first: str, then: str) -> float:
+    """The start of the first period dominated by `then` after one dominated by `first`."""
+    seen = False
+    for p in d.periods:
+        if p.loops == [first]:
+            seen = True
+        elif seen and p.loops == [then]:
+            return p.start
+    raise AssertionError(f"no switch {first} -> {then}: {[q.to_dict() for q in d.periods]}")
+
+
+@pytest.mark.parametrize("source", [LOGISTIC, LOGISTIC_NET])
+def test_logistic_switches_from_R_to_B_at_inflection(source):
+    r, K, N0, dt = 0.8, 1000.0, 10.0, 0.01
+    model = loopdsl.loads(source.format(r=r, K=K, N0=N0, dt=dt))
+    t, values = logistic_run(r, K, N0, dt)
+    d = dominance(model, Run(t, values))
+    assert d.discovery == "exhaustive"
+    assert sorted(lp.polarity for lp in d.loops) == ["B", "R"]
+    R = next(lp.id for lp in d.loops if lp.polarity == "R")
+    B = next(lp.id for lp in d.loops if lp.polarity == "B")
+    t_star = math.log((K - N0) / N0) / r          # continuous logistic: N(t*) = K/2
+    switch = switch_time(d, R, B)
+    # Euler with dt = 0.01 shifts the curve by O(dt): allow a few steps.
+    assert abs(switch - t_star) < 0.05, (switch, t_star)
+    # and exactly where the run itself crosses K/2
+    k = int(np.argmax(values["N"] >= K / 2))
+    assert abs(switch - t[k]) <= 2 * dt
+    # exactly two periods: R until the inflection, B after
+    assert [p.loops for p in d.periods] == [[R], [B]]
+    # with two loops, one explains r/(r + b) of the change: early on R explains ~all
+    early = d.relative[:, 5]
+    assert early[d.loop(R)] > 0.95 and early[d.loop(B)] < 0
+
+
+def test_logistic_relative_scores_match_hand_derivation():
+    """Exact discrete identities (Euler, aligned flow-to-stock form).
+
+    Split flows: Δbirths = r ΔN and Δdeaths = r (N_k + N_{k-1}) ΔN / K, so with
+    u = (N_k + N_{k-1}) / K the relative scores are 1 / (1 + u) and -u / (1 + u).
+    One net flow g = r N room: Δ_N g = r room_{k-1} ΔN and Δ_room g = -r N_{k-1} ΔN / K,
+    so R = 1 - N_{k-1} / K and B = -N_{k-1} / K. (LTM is chain-rule invariant, not
+    invariant to rewriting a nonlinear equation: the two forms differ between the
+    ends, and both cross at N = K / 2.)
+    """
+    r, K, N0, dt = 0.5, 500.0, 5.0, 0.05
+    t, values = logistic_run(r, K, N0, dt)
+    N = values["N"]
+    for source, expect_R in ((LOGISTIC, lambda k: 1 / (1 + (N[k] + N[k - 1]) / K)),
+                             (LOGISTIC_NET, lambda k: 1 - N[k - 1] / K)):
+        d = dominance(loopdsl.loads(source.format(r=r, K=K, N0=N0, dt=dt)), Run(t, values))
+        R = d.loop(next(lp.id for lp in d.loops if lp.polarity == "R"))
+        B = d.loop(next(lp.id for lp in d.loops if lp.polarity == "B"))
+        ks = np.flatnonzero(d.valid)
+        want = np.array([expect_R(k) for k in ks])
+        assert np.allclose(d.relative[R, ks], want, rtol=1e-9, atol=1e-12)
+        assert np.allclose(d.relative[B, ks], want - 1, rtol=1e-9, atol=1e-12)
+
+
+def bass_run(p, q, M, dt):
+    t = np.round(np.arange(0, 30 + dt / 2, dt), 12)
+
+    def rates(s):
+        P, A = s["P"], s["A"]
+        adoption = p * P + q * A * P / M
+        return {"adoption": adoption, "d_P": -adoption, "d_A": adoption, "p": p, "q": q,
+                "M": M}
+
+    return t, euler(t, {"P": M, "A": 0.0}, rates)
+
+
+def test_bass_switches_at_peak_adoption():
+    p, q, M, dt = 0.03, 0.4, 1e6, 0.01
+    model = loopdsl.loads(BASS.format(p=p, q=q, M=M, dt=dt))
+    t, values = bass_run(p, q, M, dt)
+    d = dominance(model, Run(t, values))
+    pols = {lp.id: lp.polarity for lp in d.loops}
+    assert sorted(pols.values()) == ["B", "R"]
+    R = next(i for i, v in pols.items() if v == "R")
+    B = next(i for i, v in pols.items() if v == "B")
+    assert d.loops[d.loop(R)].nodes == ("A", "adoption")     # word of mouth
+    t_peak = math.log(q / p) / (p + q)                       # continuous Bass
+    switch = switch_time(d, R, B)
+    assert abs(switch - t_peak) < 0.05, (switch, t_peak)
+    k_peak = int(np.argmax(values["adoption"]))
+    assert abs(switch - t[k_peak]) <= 2 * dt
+
+
+def test_flow_to_stock_matches_the_2023_paper_table():
+    """Schoenberg, Hayward & Eberlein (2023), Tables 1-3: in 5->10, out 4->5, S 101->106."""
+    m = loopdsl.loads("time 0 to 3 step 1\nstock S initial 100\n"
+                      "flow i = IF TIME < 1 THEN 5 ELSE 10 to S\n"
+                      "flow o = IF TIME < 1 THEN 4 ELSE 5 from S\n")
+    run = Run([0, 1, 2, 3], {"S": [100, 101, 106, 111], "i": [5, 10, 10, 10],
+                             "o": [4, 5, 5, 5]})
+    s = link_scores(m, run)
+    assert s["i", "S"][1] == pytest.approx(1.25)   # the paper's corrected Eq. 3: |5 / 4|
+    assert s["o", "S"][1] == pytest.approx(-0.25)  # |1 / 4|, negative: an outflow
+    # Aggregated: net = in - out as an aux, one net flow. out -> net scores -0.25 too.
+    agg = loopdsl.loads("time 0 to 3 step 1\nstock S initial 100\n"
+                        "aux i = IF TIME < 1 THEN 5 ELSE 10\naux o = IF TIME < 1 THEN 4 ELSE 5\n"
+                        "flow net = i - o to S\n")
+    run2 = Run([0, 1, 2, 3], {"S": [100, 101, 106, 111], "i": [5, 10, 10, 10],
+                              "o": [4, 5, 5, 5], "net": [1, 5, 5, 5]})
+    s2 = link_scores(agg, run2)
+    assert s2["o", "net"][1] == pytest.approx(-0.25)
+    assert s2["i", "net"][1] == pytest.approx(1.25)
+    assert s2["net", "S"][1] == pytest.approx(1.0)  # a single net flow scores 1
+
+
+def test_equation_link_score_is_ceteris_paribus():
+    """z = x * y: x moves 2 -> 3 with y at 5 -> 6: Δ_x z = 3*5 - 10 = 5, Δz = 8."""
+    m = loopdsl.loads("node x\nnode y\naux z = x * y")
+    s = link_scores(m, Run([0, 1], {"x": [2, 3], "y": [5, 6], "z": [10, 18]}))
+    assert s["x", "z"][1] == pytest.approx(5 / 8)
+    assert s["y", "z"][1] == pytest.approx(2 / 8)
+    # a negative link: z = 10 - x
+    m2 = loopdsl.loads("node x\naux z = 10 - x")
+    s2 = link_scores(m2, Run([0, 1, 2], {"x": [1, 2, 2], "z": [9, 8, 8]}))
+    assert s2["x", "z"].tolist() == [0.0, -1.0, 0.0]   # 0 where nothing changes
+
+
+def growth_run(r: float, dt: float, stop: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    t = np.round(np.arange(0, stop + dt / 2, dt), 12)
+    return t, 10 * (1 + r * dt) ** np.arange(len(t))
+
+
+def test_loop_score_follows_the_chain_rule():
+    """Splitting a chain x -> z into x -> u -> z leaves the loop score unchanged (exactly),
+    and parallel paths add up to the direct score as dt -> 0 (Schoenberg et al. 2020,
+    appendix B)."""
+    r, dt = 0.1, 0.1
+    t, N = growth_run(r, dt)
+    one = loopdsl.loads(f"time 0 to 5 step {dt}\nstock N initial 10\n"
+                        f"flow g = {r} * SQRT(N * N) to N")
+    two = loopdsl.loads(f"time 0 to 5 step {dt}\nstock N initial 10\naux u = N * N\n"
+                        f"flow g = {r} * SQRT(u) to N")
+    d1 = dominance(one, Run(t, {"N": N, "g": r * N}))
+    d2 = dominance(two, Run(t, {"N": N, "g": r * N, "u": N * N}))
+    assert len(d1.loops) == 1 and len(d2.loops) == 1
+    assert np.allclose(d1.scores[0][d1.valid], d2.scores[0][d2.valid], rtol=1e-12)
+    assert np.allclose(d1.scores[0][d1.valid], 1.0)   # alone, a loop scores 1
+    errors = []
+    for dt in (0.1, 0.01):
+        t, N = growth_run(r, dt)
+        par = loopdsl.loads(f"time 0 to 5 step {dt}\nstock N initial 10\naux u = N * N\n"
+                            f"flow g = {r} * u / N to N")
+        d = dominance(par, Run(t, {"N": N, "g": r * N, "u": N * N}))
+        assert len(d.loops) == 2          # N -> g -> N (-) and N -> u -> g -> N (+)
+        total = d.scores[:, d.valid].sum(axis=0)
+        errors.append(np.max(np.abs(total - 1.0)))
+    assert errors[1] < errors[0] / 5 and errors[1] < 0.005, errors
+
+
+def test_relative_scores_and_dominant_sets():
+    rel = relative_loop_scores(np.array([[2.0, 1.0], [-2.0, -3.0], [1.0, 0.0]]), [0, 0, 1])
+    assert np.allclose(np.abs(rel[:2]).sum(axis=0), 1)
+    assert rel[2].tolist() == [1.0, 0.0]
+    # the smallest set: 0.35 + 0.2 reaches 50%, 0.35 alone does not
+    assert dominant_set([0.35, 0.2, 0.15, -0.3], ["R1", "R2", "R3", "B1"])[0] == ["R1", "R2"]
+    assert dominant_set([0.0, 0.0], ["R1", "B1"]) == ([], "", 0.0)
+
+
+def test_cycle_partitions_are_strongly_connected_components():
+    G = loopdsl.loads("a -> b -> a  b -> c  c -> d -> c").graph
+    assert cycle_partitions(G) == {"a": 0, "b": 0, "c": 1, "d": 1}
+
+
+def test_rk4_is_refused_with_a_hint():
+    m = loopdsl.loads("method rk4\nstock N initial 1\nflow g = 0.1 * N to N")
+    with pytest.raises(LoopError) as err:
+        dominance(m, Run([0, 1, 2], {"N": [1, 1.1, 1.21], "g": [0.1, 0.11, 0.121]}))
+    assert "Euler" in str(err.value) and "--method euler" in str(err.value)
+
+
+# -------------------------------------------------------------------------- dense models
+
+def dense_model(n: int) -> tuple[str, np.ndarray]:
+    """n stocks, each flow reading every stock: sum_k C(n,k)(k-1)! loops."""
+    rng = np.random.default_rng(7)
+    A = rng.uniform(0.01, 0.1, size=(n, n))
+    lines = ["time 0 to 10 step 0.1"]
+    for i in range(n):
+        lines.append(f"stock s{i} initial {i + 1}")
+        terms = " + ".join(f"{A[i, j]:.4f} * s{j}" for j in range(n))
+        lines.append(f"flow f{i} = {terms} to s{i}")
+    return "\n".join(lines), A
+
+
+def dense_run(A: np.ndarray) -> Run:
+    n = len(A)
+    t = np.round(np.arange(0, 10 + 0.05, 0.1), 12)
+    s = np.arange(1, n + 1, dtype=float)
+    rows = []
+    for _ in t:
+        f = A @ s
+        rows.append((s.copy(), f))
+        s = s + 0.1 * f
+    values = {f"s{i}": np.array([r[0][i] for r in rows]) for i in range(n)}
+    values.update({f"f{i}": np.array([r[1][i] for r in rows]) for i in range(n)})
+    return Run(t, values)
+
+
+def test_many_loops_switch_to_strongest_path_and_say_so():
+    source, A = dense_model(7)           # 2,372 loops
+    model = loopdsl.loads(source)
+    run = dense_run(A)
+    d = dominance(model, run, max_loops=1000)
+    assert d.discovery == "strongest-path"
+    assert any("strongest-path" in note for note in d.notes)
+    G = model.graph
+    for lp in d.loops:                   # every loop found is a real cycle of the graph
+        assert all(G.has_edge(u, v) for u, v in lp.links)
+    assert 0 < len(d.loops) < 2372
+    # The loops that matter are found: compare with scoring every loop.
+    full = dominance(model, run, max_loops=10_000)
+    assert full.discovery == "exhaustive" and len(full.loops) == 2372
+    strength = np.abs(full.scores[:, full.valid]).max(axis=1)
+    top = {full.loops[i].nodes for i in np.argsort(-strength)[:20]}
+    found = {lp.nodes for lp in d.loops}
+    assert top <= found, len(top & found)       # the 20 strongest of 2,372 are all found
+    # Same loop, same score, however it was found.
+    for i, lp in enumerate(d.loops[:30]):
+        j = next(j for j, q in enumerate(full.loops) if q.nodes == lp.nodes)
+        assert np.allclose(d.scores[i], full.scores[j])
+
+
+def test_strongest_path_prefers_strong_links():
+    G = nx.DiGraph([("a", "b"), ("b", "a"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "c")])
+    scores = {("a", "b"): 2.0, ("b", "a"): 0.0, ("b", "c"): 2.0, ("c", "a"): 2.0,
+              ("c", "d"): 0.5, ("d", "c"): 0.5}
+    loops = strongest_loops(G, scores)
+    assert ("a", "b", "c") in loops
+    assert ("a", "b") not in loops       # an inactive link (score 0) is never followed
+
+
+def test_strongest_path_is_iterative_on_a_long_ring():
+    n = 5000
+    G = nx.DiGraph([(i, (i + 1) % n) for i in range(n)])
+    G = nx.relabel_nodes(G, {i: f"v{i}" for i in range(n)})
+    scores = {e: 1.0 for e in G.edges}
+    assert len(strongest_loops(G, scores, starts=["v0"])) == 1
