@@ -313,6 +313,8 @@ class Builder:
                       interpolation=interpolation.value if interpolation else "continuous")
 
     def expr(self, t: Tree | Token) -> Any:
+        while isinstance(t, Tree) and t.data == "paren":  # no recursion: 10,000 are fine
+            t = t.children[1]
         if isinstance(t, Token):  # a bare NUMBER or NAME reached through an inlined rule
             if t.type == "NUMBER":
                 return Num(value=self.float_token(t), pos=_pos(t))
@@ -324,8 +326,6 @@ class Builder:
             return Num(value=self.float_token(c[0]), pos=pos)
         if kind == "ref":
             return Name(name=c[0].value, pos=pos)
-        if kind == "paren":
-            return self.expr(c[1])
         if kind == "call":
             func = c[0].value.lower() if arity(c[0].value) else c[0].value
             args = [self.expr(a) for a in c[2:-1] if not (isinstance(a, Token) and

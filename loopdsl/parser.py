@@ -24,7 +24,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from loopdsl.errors import Diagnostic, LoopError, Source
 
 MAX_ERRORS = 20
-MAX_NESTING = 200
+MAX_NESTING = 180
+# How deep each parse-tree level makes the model, counted as its JSON nesting
+# (pydantic reads JSON at most 200 levels deep): parentheses vanish, a call's
+# arguments sit in a list.
+_LEVELS = {"paren": 0, "call": 2}
 
 # What each terminal is, in words, for "expected ..." messages.
 TERMINAL_WORDS: dict[str, str] = {
@@ -406,7 +410,13 @@ def _end_position(text: str) -> tuple[int, int]:
 
 
 def _check_nesting(tree: Tree, source: Source) -> None:
-    """Refuse trees nested deeper than MAX_NESTING (no recursion limit surprises later)."""
+    """Refuse trees nested deeper than MAX_NESTING (no recursion limit surprises later).
+
+    Depth is counted as the model's JSON will nest, so every accepted model
+    survives ``model_dump_json`` and ``model_validate_json``. Parentheses do not
+    count: the compiler unwraps them without recursing, and the model (hence
+    the printer's output, read back) has none.
+    """
     stack: list[tuple[Tree, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -420,4 +430,4 @@ def _check_nesting(tree: Tree, source: Source) -> None:
             )])
         for child in node.children:
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                stack.append((child, depth + _LEVELS.get(child.data, 1)))

@@ -507,14 +507,33 @@ def test_several_syntax_errors_in_one_run() -> None:
 
 
 def test_nesting_too_deep() -> None:
-    text = "aux x = " + "(" * 300 + "1" + ")" * 300 + "\n"
+    text = "aux x = " + "-(" * 300 + "1" + ")" * 300 + "\n"
     with pytest.raises(loopdsl.LoopError) as info:
         loopdsl.loads(text, "deep.loop")
     (d,) = info.value.diagnostics
-    assert (d.line, d.column) == (1, 208)
+    assert (d.line, d.column) == (1, 367)
     assert str(d).splitlines()[0] == (
-        "deep.loop:1:208: error: expression nested too deeply (more than 200 levels); "
+        "deep.loop:1:367: error: expression nested too deeply (more than 180 levels); "
         "split it into several auxiliaries")
+
+
+def test_deepest_accepted_expression_survives_json_and_printer() -> None:
+    """The nesting limit keeps every accepted model within pydantic's JSON depth."""
+    for depth in (178, 179):
+        text = "aux x = " + "-" * depth + "1\n"
+        try:
+            model = loopdsl.loads(text)
+        except loopdsl.LoopError:
+            assert depth == 179
+            continue
+        again = loopdsl.Model.model_validate_json(model.model_dump_json())
+        assert again.content() == model.content()
+        assert loopdsl.loads(loopdsl.dumps(model)).content() == model.content()
+
+
+def test_parentheses_do_not_nest_the_model() -> None:
+    model = loopdsl.loads("aux x = " + "(" * 10_000 + "1" + ")" * 10_000 + "\n")
+    assert loopdsl.dumps(model) == "aux x = 1\n"
 
 
 def test_not_utf8() -> None:
