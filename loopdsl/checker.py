@@ -19,7 +19,7 @@ import networkx as nx
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES, arity, arity_words
 from loopdsl.errors import Diagnostic, Source, did_you_mean
-from loopdsl.expr import instant_references, walk
+from loopdsl.expr import format_expr, instant_references, walk
 from loopdsl.graph import equation_of, to_graph
 from loopdsl.model import Call, Flow, LookupDef, Model, Name, PlainNode, Pos, Stock
 
@@ -124,7 +124,12 @@ class Checker:
     def expression(self, expr: Any, fallback: Pos | None) -> None:
         if expr is None:
             return
+        tables = {id(c.args[0]) for c in walk(expr)  # LOOKUP(table, x) names a lookup
+                  if isinstance(c, Call) and c.func == "lookup" and c.args
+                  and isinstance(c.args[0], Name)}  # (call() checks that it is one)
         for sub in walk(expr):
+            if isinstance(sub, Name) and id(sub) in tables:
+                continue
             if isinstance(sub, Name) and sub.name.lower() not in BUILTIN_NAMES:
                 if sub.name in self.lookups:
                     self.error(f"lookup '{sub.name}' must be called: {sub.name}(x)",
@@ -149,6 +154,11 @@ class Checker:
         if not low <= len(call.args) <= high:
             self.error(f"{call.func.upper()} takes {arity_words(low, high)}, "
                        f"got {len(call.args)}", pos)
+        elif call.func == "lookup" and not (isinstance(call.args[0], Name)
+                                            and call.args[0].name in self.lookups):
+            self.error("the first argument of LOOKUP must be the name of a lookup",
+                       call.args[0].pos or pos,
+                       did_you_mean(format_expr(call.args[0]), sorted(self.lookups)))
 
     def flow_end(self, flow: Flow, end: str, word: str) -> None:
         at = self.locate(flow.pos, end, rf"\b{word}\s+")
