@@ -239,27 +239,29 @@ class _Parser:
             arg = self.expr()
             self.expect("op", ")")
             return Call(func=target, args=[arg], pos=pos)
+        target: str | None = None
+        if self.resolve_call is not None:
+            try:
+                target = self.resolve_call(func, tok.text)
+            except EquationError:
+                target = None
+        if target is None and func not in BUILTIN_FUNCTIONS and func not in CONSTANT_NAMES \
+                and func != "if_then_else":
+            if func in ARRAY_FUNCTIONS:
+                raise EquationError(f"the array function {func.upper()} is not supported",
+                                    tok.offset)
+            raise EquationError(f"unknown function '{display_name(tok.text)}'", tok.offset)
         args: list[Expr] = []
         if not self.accept("op", ")"):
             args.append(self.expr())
             while self.accept("op", ","):
                 args.append(self.expr())
             self.expect("op", ")")
-        if func in ("if_then_else",) and len(args) == 3:
+        if func == "if_then_else" and len(args) == 3:
             return If(cond=args[0], then=args[1], orelse=args[2], pos=pos)
         if func in CONSTANT_NAMES and not args:  # PI(), TIME()
             return Name(name=CONSTANT_NAMES[func], pos=pos)
-        if self.resolve_call is not None:
-            try:
-                return Call(func=self.resolve_call(func, tok.text), args=args, pos=pos)
-            except EquationError:
-                pass
-        if func in BUILTIN_FUNCTIONS:
-            return Call(func=func, args=args, pos=pos)
-        if func in ARRAY_FUNCTIONS:
-            raise EquationError(f"the array function {func.upper()} is not supported",
-                                tok.offset)
-        raise EquationError(f"unknown function '{display_name(tok.text)}'", tok.offset)
+        return Call(func=target or func, args=args, pos=pos)
 
 
 def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None = None,

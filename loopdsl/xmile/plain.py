@@ -6,6 +6,7 @@ docs/semantics.md, each is written as what it means:
 - a plain node ``j`` becomes an auxiliary whose equation is
   ``(push + sum(sign * gain * DELAY(x_i, delay, 0))) * MAX(0, 1 - DELAY(j, DT, 0) / capacity)
   + (1 - decay) * DELAY(j, DT, 0) + IF TIME = STARTTIME THEN initial ELSE 0``
+  (with the numbers of DT and STARTTIME written in)
   (each factor and term only where the node has it; a zero delay reads ``x_i`` directly);
 - an aux or flow without an equation takes the same sum of its links;
 - a stock without flows that links fill gets a generated inflow ``<stock>_links``;
@@ -21,7 +22,7 @@ values semantics.md gives plain nodes, in any XMILE tool (PySD's DELAY FIXED).
 >>> format_expr(flat.node("b").equation)
 '2 * DELAY(a, 1, 0)'
 >>> format_expr(flat.node("a").equation)
-'(1 - 0.5) * DELAY(a, DT, 0) + (IF TIME = STARTTIME THEN 1 ELSE 0)'
+'(1 - 0.5) * DELAY(a, 1, 0) + (IF TIME = 0 THEN 1 ELSE 0)'
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _mul(a: Expr, b: Expr) -> Expr:
     return Binary(op="*", left=a, right=b)
 
 
-def _previous(name: str) -> Expr:
-    return Call(func="delay", args=[Name(name=name), Name(name="DT"), _num(0)])
+def _previous(name: str, dt: float) -> Expr:
+    return Call(func="delay", args=[Name(name=name), _num(dt), _num(0)])
 
 
 def link_sum(model: Model, target: str) -> Expr | None:
@@ -78,19 +79,24 @@ def link_sum(model: Model, target: str) -> Expr | None:
 
 
 def plain_equation(model: Model, node: PlainNode) -> Expr:
-    """The XMILE equation that gives a plain node its value (see the module docstring)."""
+    """The XMILE equation that gives a plain node its value (see the module docstring).
+
+    DT and STARTTIME are written as the model's numbers: PySD's XMILE reader
+    knows neither name.
+    """
+    start, dt = (model.time.start, model.time.step) if model.time else (0.0, 1.0)
     links = link_sum(model, node.id)
     inflow = node.push if links is None else _add(node.push, links)
     value: Expr | None = inflow
     if inflow is not None and node.capacity is not None:
         room = Binary(op="-", left=_num(1), right=Binary(
-            op="/", left=_previous(node.id), right=node.capacity))
+            op="/", left=_previous(node.id, dt), right=node.capacity))
         value = _mul(inflow, Call(func="max", args=[_num(0), room]))
     if node.decay is not None:
         keep = Binary(op="-", left=_num(1), right=node.decay)
-        value = _add(value, _mul(keep, _previous(node.id)))
+        value = _add(value, _mul(keep, _previous(node.id, dt)))
     if node.initial is not None and constant_value(node.initial) != 0:
-        at_start = If(cond=Binary(op="=", left=Name(name="TIME"), right=Name(name="STARTTIME")),
+        at_start = If(cond=Binary(op="=", left=Name(name="TIME"), right=_num(start)),
                       then=node.initial, orelse=_num(0))
         value = _add(value, at_start)
     return value if value is not None else _num(0)

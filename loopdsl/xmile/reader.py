@@ -92,6 +92,7 @@ class Reader:
         specs = root.find("sim_specs")
         if specs is not None:
             model.time, model.method = self.sim_specs(specs)
+        self.behavior = self.behaviors(root, models[0])
         self.variables(models[0], model)
         self.model_extension(root, model)
         return model
@@ -122,6 +123,20 @@ class Reader:
         pos = Pos(line=specs.line, column=specs.column)
         return TimeSpec(start=start, stop=stop, step=dt, unit=unit, pos=pos), chosen
 
+    def behaviors(self, root: XNode, xmodel: XNode) -> dict[str, bool]:
+        """Document-wide ``<behavior>``: non-negative stocks and/or flows by default."""
+        found = {"stock": False, "flow": False}
+        for owner in (root, xmodel):
+            for behavior in owner.findall("behavior"):
+                if behavior.find("non_negative") is not None:
+                    found = {"stock": self.flag(behavior, "non_negative")} | \
+                        {"flow": self.flag(behavior, "non_negative")}
+                for kind in ("stock", "flow"):
+                    el = behavior.find(kind)
+                    if el is not None and el.find("non_negative") is not None:
+                        found[kind] = self.flag(el, "non_negative")
+        return found
+
     def number(self, el: XNode) -> float:
         text = el.text.strip()
         try:
@@ -137,6 +152,8 @@ class Reader:
             if "name" in ext.attrib:
                 model.name = ext.attrib["name"]
             model.title = ext.attrib.get("title", model.title)
+            if ext.attrib.get("time") == "default":
+                model.time = None  # the sim specs were the defaults, written for other tools
             for el in ext.children:
                 pos = Pos(line=el.line, column=el.column)
                 if el.tag == "description":
@@ -281,14 +298,14 @@ class Reader:
             if el.find("gf") is not None:
                 self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
             capacity = self.ext(el, "capacity")
-            return Stock(initial=expr, non_negative=self.flag(el, "non_negative"),
+            return Stock(initial=expr, non_negative=self.non_negative(el),
                          capacity=self.equation(capacity) if capacity is not None else None,
                          **common)
         lookup = self.inline.get(ident)
         if el.tag == "flow":
             source, target = flows_of.get(ident, (None, None))
             return Flow(equation=expr, lookup=lookup, source=source, target=target,
-                        non_negative=self.flag(el, "non_negative"), **common)
+                        non_negative=self.non_negative(el), **common)
         kind = self.extension(el, "kind", None)
         if kind == "aux" or lookup is not None or not _is_literal(expr):
             return Aux(equation=expr, lookup=lookup, **common)
@@ -424,6 +441,12 @@ class Reader:
             return None
         text = child.text.strip()
         return text or None
+
+    def non_negative(self, el: XNode) -> bool:
+        """A stock's or flow's own <non_negative/>, else the document's <behavior>."""
+        if el.find("non_negative") is not None:
+            return self.flag(el, "non_negative")
+        return self.behavior[el.tag]
 
     @staticmethod
     def flag(el: XNode, tag: str) -> bool:

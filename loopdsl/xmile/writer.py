@@ -26,7 +26,7 @@ from loopdsl.expr import format_number
 from loopdsl.files import atomic_write
 from loopdsl.model import (
     Aux, Binary, Call, Constant, Expr, Flow, If, Lookup, LookupDef, Model, Name, Num,
-    PlainNode, Stock, Unary,
+    PlainNode, Stock, TimeSpec, Unary,
 )
 from loopdsl.xmile.names import canonical
 from loopdsl.xmile.reader import LOOPDSL_NS
@@ -121,14 +121,13 @@ def dumps_xmile(model: Model) -> str:
     out.leaf(2, "product", "loopdsl", _attrs(version=__version__, lang="en"))
     out.leaf(2, "name", model.title or model.name or "model")
     out.add(1, "</header>")
-    t = model.time
-    if t is not None:
-        method = {"rk4": "RK4", "euler": "Euler"}.get(model.method or "")
-        out.add(1, f"<sim_specs{_attrs(method=method, time_units=t.unit)}>")
-        out.leaf(2, "start", format_number(t.start))
-        out.leaf(2, "stop", format_number(t.stop))
-        out.leaf(2, "dt", format_number(t.step))
-        out.add(1, "</sim_specs>")
+    t = model.time or TimeSpec()  # XMILE needs sim specs: the documented defaults
+    method = {"rk4": "RK4", "euler": "Euler"}.get(model.method or "")
+    out.add(1, f"<sim_specs{_attrs(method=method, time_units=t.unit)}>")
+    out.leaf(2, "start", format_number(t.start))
+    out.leaf(2, "stop", format_number(t.stop))
+    out.leaf(2, "dt", format_number(t.step))
+    out.add(1, "</sim_specs>")
     _extension(out, model)
     out.add(1, "<model>")
     out.add(2, "<variables>")
@@ -246,7 +245,8 @@ def _points(out: _Out, lookup: Lookup, depth: int) -> None:
 
 def _extension(out: _Out, model: Model) -> None:
     """What only loopdsl reads: the model's name, links, loops, scenarios, distributions."""
-    out.add(1, f"<loopdsl:model{_attrs(name=model.name, title=model.title)}>")
+    out.add(1, "<loopdsl:model" + _attrs(name=model.name, title=model.title,
+                                         time="default" if model.time is None else None) + ">")
     if model.description:
         out.leaf(2, "loopdsl:description", model.description)
     for link in model.links:

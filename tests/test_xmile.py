@@ -1,0 +1,309 @@
+"""XMILE import and export: the reader, the writer, the round trip and the CLI commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import loopdsl
+from loopdsl.cli import main
+from loopdsl.errors import LoopError
+from loopdsl.expr import format_expr
+from loopdsl.model import PlainNode
+from loopdsl.printer import dumps
+from loopdsl.xmile import dumps_xmile, load_xmile, loads_xmile
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = sorted((REPO / "models").glob("*.loop"))
+NS = 'xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"'
+
+
+def xmile(variables: str, specs: str = "<start>0</start><stop>10</stop><dt>1</dt>",
+          spec_attrs: str = "", extra: str = "") -> str:
+    return (f'<?xml version="1.0"?>\n<xmile version="1.0" {NS}>\n'
+            f"<header><name>t</name></header>\n<sim_specs{spec_attrs}>{specs}</sim_specs>\n"
+            f"{extra}<model>\n<variables>\n{variables}\n</variables>\n</model>\n</xmile>\n")
+
+
+def error_of(text: str) -> LoopError:
+    with pytest.raises(LoopError) as info:
+        loads_xmile(text, "m.xmile")
+    return info.value
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def test_stocks_flows_and_names_with_spaces():
+    m = loads_xmile(xmile('''
+      <flow name="Heat Loss to Room"><doc> Heat lost </doc><units>deg/min</units>
+        <eqn>("Teacup Temperature"-"room temperature")/Characteristic_Time</eqn></flow>
+      <aux name="Room Temperature"><eqn>70</eqn></aux>
+      <stock name="Teacup Temperature"><outflow>"Heat Loss to Room"</outflow><eqn>180</eqn>
+        <non_negative/></stock>
+      <aux name="characteristic time"><eqn>10 {minutes}</eqn></aux>'''))
+    flow = m.node("Heat_Loss_to_Room")
+    assert (flow.label, flow.description, flow.unit) == ("Heat Loss to Room", "Heat lost",
+                                                          "deg/min")
+    assert flow.source == "Teacup_Temperature" and flow.target is None
+    assert format_expr(flow.equation) == \
+        "(Teacup_Temperature - Room_Temperature) / characteristic_time"
+    assert m.node("Teacup_Temperature").non_negative
+    assert m.node("Room_Temperature").kind == "const"
+
+
+def test_sim_specs_reciprocal_dt_method_units():
+    m = loads_xmile(xmile("<aux name='a'><eqn>1</eqn></aux>",
+                          '<start>2</start><stop>5</stop><dt reciprocal="true">4</dt>',
+                          ' method="RK4" time_units="Months"'))
+    assert (m.time.start, m.time.stop, m.time.step, m.time.unit, m.method) == \
+        (2, 5, 0.25, "Months", "rk4")
+    err = error_of(xmile("<aux name='a'><eqn>1</eqn></aux>", spec_attrs=' method="RK2"'))
+    assert "integration method 'RK2' is not supported" in str(err) and err.first.line == 4
+
+
+def test_flows_in_and_out_and_uniflows():
+    m = loads_xmile(xmile('''
+      <stock name="a"><eqn>10</eqn><outflow>move</outflow></stock>
+      <stock name="b"><eqn>0</eqn><inflow>move</inflow><inflow>birth</inflow></stock>
+      <flow name="move"><eqn>a * 0.1</eqn><non_negative/></flow>
+      <flow name="birth"><eqn>1</eqn></flow>'''))
+    assert (m.node("move").source, m.node("move").target) == ("a", "b")
+    assert m.node("move").non_negative and not m.node("birth").non_negative
+    assert (m.node("birth").source, m.node("birth").target) == (None, "b")
+
+
+def test_behavior_sets_default_non_negative():
+    m = loads_xmile(xmile('''<stock name="s"><eqn>1</eqn><outflow>f</outflow></stock>
+        <flow name="f"><eqn>1</eqn></flow>''',
+                          extra="<behavior><stock><non_negative/></stock></behavior>\n"))
+    assert m.node("s").non_negative and not m.node("f").non_negative
+
+
+def test_case_and_underscore_insensitive_names_and_functions():
+    m = loads_xmile(xmile('''
+      <aux name="Capitalized  Variable"><eqn>5</eqn></aux>
+      <aux name="ref"><eqn>capitalized_VARIABLE + Abs(-1) + "CAPITALIZED variable"</eqn></aux>
+      <aux name="t"><eqn>time + Time + TIME</eqn></aux>'''))
+    assert format_expr(m.node("ref").equation) == \
+        "Capitalized_Variable + ABS(-1) + Capitalized_Variable"
+    assert format_expr(m.node("t").equation) == "TIME + TIME + TIME"
+
+
+def test_quoted_names_with_escapes_and_special_characters():
+    m = loads_xmile(xmile(r'''
+      <aux name="a &quot;b&quot; c"><eqn>1</eqn></aux>
+      <aux name="x-y (z)"><eqn>"a \"b\" c" * 2</eqn></aux>
+      <aux name="to"><eqn>"x-y (z)"</eqn></aux>
+      <aux name="Трафик в день"><eqn>Трафик_в_день_2</eqn></aux>
+      <aux name="Трафик в день 2"><eqn>3</eqn></aux>'''))
+    assert m.node_ids == ["a_b_c", "x_y_z", "to_", "Трафик_в_день", "Трафик_в_день_2"]
+    assert m.node("a_b_c").label == 'a "b" c'
+    assert format_expr(m.node("x_y_z").equation) == "a_b_c * 2"
+    assert format_expr(m.node("to_").equation) == "x_y_z"
+    again = loopdsl.loads(dumps(m))  # identifiers are valid .loop, keywords avoided
+    assert again.content() == loopdsl.loads(dumps(again)).content()
+
+
+def test_equation_syntax():
+    m = loads_xmile(xmile('''
+      <aux name="a"><eqn>IF Time &gt;= 5 AND NOT (time = 7) OR 0 THEN .5 ELSE 5. * 1e-3</eqn></aux>
+      <aux name="b"><eqn>-2^2 + 7 MOD 3 + 2 * IF a &lt;&gt; 1 THEN 1 ELSE 2</eqn></aux>
+      <aux name="c"><eqn>
+          a
+          +  b  { a comment
+                  over lines }
+      </eqn></aux>'''))
+    assert format_expr(m.node("a").equation) == \
+        "IF TIME >= 5 AND NOT TIME = 7 OR 0 THEN 0.5 ELSE 5 * 0.001"
+    assert format_expr(m.node("b").equation) == \
+        "-2 ^ 2 + 7 MOD 3 + 2 * (IF a <> 1 THEN 1 ELSE 2)"
+    assert format_expr(m.node("c").equation) == "a + b"
+
+
+def test_builtins_smooth_delay_family():
+    m = loads_xmile(xmile('''
+      <aux name="x"><eqn>SMTH1(1, 2) + smth3(1, 2, 3) + SMTHN(1, 2, 3) + DELAY(x2, 1)
+        + DELAY1(1, 2) + delay3(1, 2) + DELAYN(1, 2, 3, 4) + TREND(1, 2) + FORCST(1, 2, 3)
+        + INIT(x2) + PREVIOUS(x2, 0) + STEP(1, 2) + RAMP(1, 2) + PULSE(1, 2, 3)
+        + SAFEDIV(1, 0) + MIN(1, 2) + MAX(1, 2) + INT(1.5) + LN(1) + LOG10(1) + EXP(0)
+        + SQRT(4) + SIN(PI) + ARCTAN(1) + INF * 0</eqn></aux>
+      <aux name="x2"><eqn>1</eqn></aux>'''))
+    calls = re.findall(r"([A-Z0-9]+)\(", format_expr(m.node("x").equation))
+    assert calls[:5] == ["SMTH1", "SMTH3", "SMTHN", "DELAY", "DELAY1"]
+    assert len(calls) == 24
+
+
+def test_graphical_functions():
+    m = loads_xmile(xmile('''
+      <gf name="effect table" type="extrapolate">
+        <xpts sep=";">0;5;10</xpts><ypts>1,0.5,0</ypts></gf>
+      <gf name="steps"><xscale min="0" max="10"/><yscale min="0" max="9"/>
+        <ypts sep=" ">1 2 3</ypts></gf>
+      <aux name="use"><eqn>effect_table(Time) + LOOKUP(steps, 5) + own(3)</eqn></aux>
+      <aux name="own"><eqn>Time</eqn><gf discrete="true"><xpts>0,1</xpts><ypts>5,6</ypts></gf>
+      </aux>'''))
+    table = m.node("effect_table").lookup
+    assert (table.xs, table.ys, table.interpolation) == ([0, 5, 10], [1, 0.5, 0], "extrapolate")
+    assert m.node("steps").lookup.xs == [0, 5, 10]
+    own = m.node("own")
+    assert own.lookup.interpolation == "discrete" and format_expr(own.equation) == "TIME"
+    # calling an aux's own graphical function with another input uses a copy of its table
+    assert format_expr(m.node("use").equation) == \
+        "effect_table(TIME) + steps(5) + own_graph(3)"
+    assert m.node("own_graph").lookup == own.lookup
+
+
+def test_older_stella_layout_without_variables_element():
+    text = f'''<xmile version="1.0" {NS}><sim_specs><start>0</start><stop>4</stop>
+      <dt>1</dt></sim_specs><model>
+      <stock name="s"><eqn>1</eqn><inflow>f</inflow></stock>
+      <flow name="f"><eqn>s</eqn></flow></model></xmile>'''
+    m = loads_xmile(text)
+    assert [n.kind for n in m.nodes] == ["stock", "flow"] and m.node("f").target == "s"
+
+
+def test_vendor_elements_are_ignored_even_with_undeclared_prefix():
+    text = xmile('<aux name="a"><eqn>1</eqn><isee:stuff x="1"/></aux>', extra="<isee:prefs/>")
+    assert loads_xmile(text).node_ids == ["a"]
+
+
+# -- what is refused ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variables, message, line", [
+    ('<aux name="a">\n<dimensions><dim name="d"/></dimensions><eqn>1</eqn></aux>',
+     "arrays (<dimensions> element) are not supported", 8),
+    ('<module name="m"/>', "modules (<module> element) are not supported", 7),
+    ('<stock name="s"><eqn>1</eqn>\n<conveyor><len>1</len></conveyor></stock>',
+     "conveyors (<conveyor> element) are not supported", 8),
+    ('<aux name="a"><eqn>b[1]</eqn></aux><aux name="b"><eqn>1</eqn></aux>',
+     "arrays are not supported", 7),
+    ('<aux name="a"><eqn>SUM(b)</eqn></aux>', "the array function SUM is not supported", 7),
+    ('<aux name="a"><eqn>FOO(1)</eqn></aux>', "unknown function 'FOO'", 7),
+    ('<aux name="a"><eqn>1 +\n nope</eqn></aux>', "undefined variable 'nope'", 8),
+    ('<aux name="a"><eqn>1 + </eqn></aux>', "expected a number, a name or '('", 7),
+    ('<aux name="a"><eqn>{open</eqn></aux>', "unterminated {comment}", 7),
+    ('<aux name="a"></aux>', "aux 'a' has no equation", 7),
+    ('<aux name="a"><eqn>1</eqn></aux><aux name="A"><eqn>2</eqn></aux>',
+     "duplicate variable name 'A'", 7),
+    ('<stock name="s"><eqn>1</eqn><inflow>x</inflow></stock>',
+     "lists 'x' as inflow, which is an undefined name", 7),
+])
+def test_unsupported_and_wrong_input_is_an_error_with_its_line(variables, message, line):
+    err = error_of(xmile(variables))
+    assert message in err.first.message
+    assert err.first.line == line and err.first.file == "m.xmile"
+
+
+def test_macros_and_several_models_are_refused():
+    assert "macros" in str(error_of(xmile("", extra="<macro name='f'/>\n")))
+    two = xmile('<aux name="a"><eqn>1</eqn></aux>').replace(
+        "</xmile>", '<model name="sub"><variables/></model></xmile>')
+    assert "modules (more than one model)" in str(error_of(two))
+
+
+def test_xml_errors_have_line_and_column():
+    err = error_of('<xmile>\n  <model><aux name="a"></model></xmile>')
+    assert "invalid XML: mismatched tag" in err.first.message
+    assert (err.first.line, err.first.column) == (2, 26)
+    assert "not an XMILE file" in str(error_of("<html/>"))
+
+
+def test_entities_are_never_expanded_or_fetched(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    for decl in (f'<!ENTITY x SYSTEM "file://{secret}">', '<!ENTITY x "boom">'):
+        text = f'<?xml version="1.0"?><!DOCTYPE xmile [{decl}]>' + \
+            xmile('<aux name="a"><doc>&x;</doc><eqn>1</eqn></aux>').split("?>", 1)[1]
+        err = error_of(text)
+        assert "entity declarations are not allowed" in str(err)
+        assert "TOPSECRET" not in str(err)
+
+
+# -- writing and the round trip -------------------------------------------------------------
+
+def _without_comments(model) -> dict:
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items()
+                    if k not in ("comments", "trailing_comment", "chain", "header_comments",
+                                 "end_comments")}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+    return strip(model.content())
+
+
+def strip_extension(text: str) -> str:
+    """What another tool sees: the XMILE with every loopdsl: element removed."""
+    text = re.sub(r"<loopdsl:(\w+)[^>]*/>", "", text)
+    return re.sub(r"<loopdsl:(\w+)[^>]*>.*?</loopdsl:\1>", "", text, flags=re.S)
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_bundled_models_round_trip_through_xmile(path):
+    model = loopdsl.load(path)
+    text = dumps_xmile(model)
+    assert _without_comments(loads_xmile(text)) == _without_comments(model)
+    # without loopdsl's extension elements it is still a complete, valid model
+    foreign = loads_xmile(strip_extension(text))
+    assert "<loopdsl:" not in strip_extension(text)
+    assert not any(isinstance(n, PlainNode) for n in foreign.nodes)
+    ours = {n.id for n in model.nodes if n.kind != "lookup"}
+    assert ours <= {n.id for n in foreign.nodes}
+
+
+def test_export_escapes_and_keeps_unicode():
+    m = loopdsl.loads('stock 客户 "客户 <&> \\"quoted\\"" initial 1 unit "人/月" '
+                      'description "a < b & c"\nflow 注册 = 客户 * 0.1 to 客户')
+    text = dumps_xmile(m)
+    assert "客户 &lt;&amp;&gt; \"quoted\"" in text and "a &lt; b &amp; c" in text
+    back = loads_xmile(text)
+    assert back.node("客户").label == '客户 <&> "quoted"' and back.node("客户").unit == "人/月"
+
+
+def test_export_refuses_names_xmile_would_merge():
+    m = loopdsl.loads("const a_b = 1\nconst A_B = 2")
+    with pytest.raises(LoopError, match="the same name in XMILE"):
+        dumps_xmile(m)
+
+
+def test_export_refuses_unknown_sign_into_plain_node():
+    with pytest.raises(LoopError, match="unknown sign"):
+        dumps_xmile(loopdsl.loads("a -[?]-> b"))
+
+
+def test_export_precedence_is_unambiguous():
+    m = loopdsl.loads("const a = 2\naux b = -a ^ 2 + (-a) ^ 2 - (1 - a) * 2 ^ 3 ^ 2 "
+                      "+ (NOT a = 1) + (IF a THEN 1 ELSE 2) + 8 / (4 / 2)")
+    text = dumps_xmile(m)
+    assert ("<eqn>(-(a ^ 2)) + (-a) ^ 2 - (1 - a) * 2 ^ (3 ^ 2) + (NOT (a = 1)) "
+            "+ (IF a THEN 1 ELSE 2) + 8 / (4 / 2)</eqn>") in text
+    assert format_expr(loads_xmile(text).node("b").equation) == format_expr(m.node("b").equation)
+
+
+# -- CLI ------------------------------------------------------------------------------------
+
+TEACUP = '''<xmile version="1.0" {ns}><sim_specs><start>0</start><stop>30</stop><dt>0.125</dt>
+</sim_specs><model><variables>
+<flow name="Heat Loss"><eqn>(Teacup_Temperature - 70) / 10</eqn></flow>
+<stock name="Teacup Temperature"><outflow>Heat_Loss</outflow><eqn>180</eqn></stock>
+</variables></model></xmile>'''.format(ns=NS)
+
+
+def test_cli_import_export_and_other_commands_take_xmile(tmp_path, capsys):
+    source = tmp_path / "teacup.stmx"
+    source.write_text(TEACUP, encoding="utf-8")
+    out = tmp_path / "teacup.loop"
+    assert main(["import", str(source), "-o", str(out)]) == 0
+    model = loopdsl.load(out)
+    assert model.node("Heat_Loss").source == "Teacup_Temperature"
+    assert main(["export", str(out), "--to", "xmile", "-o", str(tmp_path / "back.xmile")]) == 0
+    assert load_xmile(tmp_path / "back.xmile").content() == model.content()
+    assert main(["check", str(source)]) == 0
+    assert "ok" in capsys.readouterr().out
+    bad = tmp_path / "bad.xmile"
+    bad.write_text("<xmile><model>", encoding="utf-8")
+    assert main(["import", str(bad)]) == 1
+    assert "bad.xmile:1:15: error: invalid XML" in capsys.readouterr().err
