@@ -324,3 +324,40 @@ def test_strongest_path_is_iterative_on_a_long_ring():
     G = nx.relabel_nodes(G, {i: f"v{i}" for i in range(n)})
     scores = {e: 1.0 for e in G.edges}
     assert len(strongest_loops(G, scores, starts=["v0"])) == 1
+
+
+# -------------------------------------------------------------------------- plain nodes
+
+def test_plain_accumulator_with_capacity_hands_over_to_crowding():
+    """A plain node with memory (decay 0) and a capacity, fed by its own loop: the discrete
+    logistic of docs/semantics.md. Its capacity is a balancing self-loop that takes over
+    exactly when the node's growth starts to slow (Δx[k] < Δx[k-1])."""
+    m = loopdsl.loads("time 0 to 60 step 1\n"
+                      "node users initial 10 decay 0 capacity 1000\n"
+                      "users -[gain 0.3 delay 1]-> users\n")
+    x = [10.0]                        # x[k] = 0.3 x[k-1] (1 - x[k-1]/1000) + x[k-1]
+    for _ in range(60):
+        p = x[-1]
+        x.append(0.3 * p * max(0.0, 1 - p / 1000) + p)
+    x = np.array(x)
+    d = dominance(m, Run(np.arange(61.0), {"users": x}))
+    assert [(lp.id, lp.polarity, lp.kind) for lp in d.loops] == [
+        ("R1", "R", "loop"), ("users:capacity", "B", "capacity")]
+    dx = np.diff(x)
+    slowing = int(np.argmax(dx[1:] < dx[:-1])) + 2      # first k with Δx[k] < Δx[k-1]
+    assert [(p.loops, p.start) for p in d.periods] == [(["R1"], 1.0),
+                                                        (["users:capacity"], float(slowing))]
+
+
+def test_plain_memoryless_node_splits_its_change_among_links():
+    """z has no memory: z[k] = 2 a[k-1] - b[k] (link delays 1 and 0). Each link's score
+    is its share of Δz, signed by the link."""
+    m = loopdsl.loads("node a\nnode b\na -[gain 2]-> z\nb -[- delay 0]-> z\n")
+    a = np.array([1.0, 2.0, 4.0, 4.0])
+    b = np.array([0.0, 1.0, 1.0, 3.0])
+    z = np.concatenate(([0.0], 2 * a[:-1])) - b
+    s = link_scores(m, Run(range(4), {"a": a, "b": b, "z": z}))
+    dz = np.diff(z)                                   # z = [0, 1, 3, 5]
+    assert s["a", "z"][1:].tolist() == pytest.approx((2 * np.diff(np.r_[0, a[:-1]]) / dz)
+                                                     .tolist())
+    assert s["b", "z"][1:].tolist() == pytest.approx([-1 / 1, 0.0, -2 / 2])
