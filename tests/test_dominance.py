@@ -192,6 +192,48 @@ def test_flow_to_stock_matches_the_2023_paper_table():
     assert s2["net", "S"][1] == pytest.approx(1.0)  # a single net flow scores 1
 
 
+# Relative loop scores (%) of Simlin's logistic-growth LTM fixture, "golden data from
+# reference SD software" (bpowers/simlin, test/logistic_growth_ltm/ltm_results.tsv, which
+# Simlin's own test compares with its value one step later): a sample of its 100 columns.
+SIMLIN_LOGISTIC_GOLDEN = {
+    1: (99.4, -0.56), 10: (98.5, -1.54), 20: (95.4, -4.64), 30: (86.7, -13.3),
+    40: (67.2, -32.8), 45: (53.1, -46.9), 46: (50.1, -49.9), 47: (47.1, -52.9),
+    50: (38.3, -61.7), 60: (15.3, -84.7), 70: (4.85, -95.1), 80: (1.41, -98.6),
+    90: (0.4, -99.6), 98: (0.14, -99.9),
+}
+
+
+def test_logistic_matches_simlin_reference_scores():
+    """The same model as Simlin's fixture (Euler, dt 1, 0..100): our relative scores at
+    t + 1 equal the reference's at t to its printed precision (3 significant digits). The
+    reference labels a step's scores by the start of the step, we (like Simlin) by its end.
+    """
+    m = loopdsl.loads("""time 0 to 100 step 1
+stock population initial 5
+flow net_birth_rate = fractional_growth_rate * population to population
+const maximum_growth_rate = 0.12
+const carrying_capacity = 1000
+aux fractional_growth_rate = maximum_growth_rate * (1 - fraction_of_carrying_capacity_used)
+aux fraction_of_carrying_capacity_used = population / carrying_capacity
+""")
+    N = [5.0]
+    for _ in range(100):
+        N.append(N[-1] + 0.12 * (1 - N[-1] / 1000) * N[-1])
+    N = np.array(N)
+    frac = N / 1000
+    fgr = 0.12 * (1 - frac)
+    run = Run(np.arange(101.0), {"population": N, "net_birth_rate": fgr * N,
+                                 "fractional_growth_rate": fgr, "maximum_growth_rate": 0.12,
+                                 "fraction_of_carrying_capacity_used": frac,
+                                 "carrying_capacity": 1000.0})
+    d = dominance(m, run)
+    assert [lp.id for lp in d.loops] == ["R1", "B1"]      # the fixture's names too
+    R, B = d.relative[d.loop("R1")] * 100, d.relative[d.loop("B1")] * 100
+    for t, (r, b) in SIMLIN_LOGISTIC_GOLDEN.items():
+        assert R[t + 1] == pytest.approx(r, abs=0.051), t
+        assert B[t + 1] == pytest.approx(b, abs=0.051), t
+
+
 def test_equation_link_score_is_ceteris_paribus():
     """z = x * y: x moves 2 -> 3 with y at 5 -> 6: Δ_x z = 3*5 - 10 = 5, Δz = 8."""
     m = loopdsl.loads("node x\nnode y\naux z = x * y")
