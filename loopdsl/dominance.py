@@ -659,7 +659,8 @@ class Dominance:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: ``periods`` (each with start, end, loops), ``loops``,
-        ``time`` and ``relative`` (one list per loop id), ``discovery`` and ``notes``."""
+        ``time`` and ``relative`` (one list per loop id; null at undefined steps),
+        ``discovery`` and ``notes``."""
         return {
             "discovery": self.discovery,
             "notes": list(self.notes),
@@ -668,7 +669,8 @@ class Dominance:
                       for lp in self.loops],
             "periods": [p.to_dict() for p in self.periods],
             "time": [float(x) for x in self.time],
-            "relative": {lp.id: [_clean(v) for v in self.relative[i]]
+            "relative": {lp.id: [_clean(v) if ok else None
+                                 for v, ok in zip(self.relative[i], self.valid)]
                          for i, lp in enumerate(self.loops)},
         }
 
