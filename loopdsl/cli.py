@@ -63,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as err:  # the disk, not the model: a full disk, a read-only folder
+        print(f"loopdsl {args.command}: error: {err.strerror or err}"
+              + (f": {err.filename}" if err.filename else ""), file=sys.stderr)
+        return EXIT_MODEL_ERROR
     except RecursionError:
         print("loopdsl: error: the model is nested too deeply to process", file=sys.stderr)
         return EXIT_MODEL_ERROR

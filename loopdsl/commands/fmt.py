@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             print(str(err), file=sys.stderr)
             status = 1
             continue
-        if path == "-":
+        if path == "-" and not args.check:
             sys.stdout.write(formatted)
         elif formatted != text:
             if args.check:
