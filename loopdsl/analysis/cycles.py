@@ -282,7 +282,7 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     >>> [(l.id, "->".join(l.nodes), l.polarity) for l in loops]
     [('B1', 'a->b', 'B'), ('R1', 'a->b->c', 'R')]
     >>> find_loops(m.graph, max_loops=1).reason
-    'stopped after 1 loops (--max-loops)'
+    'the limit of 1 loops (--max-loops) was reached'
 
     Notes
     -----
@@ -309,14 +309,14 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     stream = iter_loops(G, max_length=max_length, through=through, effects=effects)
     for loop in stream:
         if max_loops is not None and len(found) >= max_loops:
-            truncated, reason = True, f"stopped after {max_loops} loops (--max-loops)"
+            truncated, reason = True, f"the limit of {max_loops} loops (--max-loops) was reached"
             break
         found.append(loop)
         if deadline is not None and time.monotonic() > deadline:
             if next(stream, None) is not None:
                 truncated = True
-                reason = (f"stopped after {time_budget:g} s with {len(found)} loops "
-                          "(--time-budget)")
+                reason = (f"the time budget of {time_budget:g} s (--time-budget) ran out "
+                          f"after {len(found)} loops")
             break
     if not truncated and max_length is not None and _has_longer(G, max_length, through):
         truncated = True

@@ -6,11 +6,16 @@ The documented defaults (also in docs/loops.md):
 link                      effect (sign x gain)               delay
 ========================  =================================  ==============================
 declared ``a -> b``       sign x gain; gain 1 if not given   the given delay, else 1 time
-                                                             unit (0 if b's equation reads a)
-reference in an equation  the local partial derivative       0
-                          d b / d a at the operating point
-flow into / out of stock  +1 / -1 (per time unit)            0
+                                                             unit
+reference to a in b's     the local partial derivative       the declared link's delay,
+equation (declared or     d b / d a at the operating point   else the time of the SMTH or
+not)                      (its sign is the link's sign)      DELAY a is read through, else 0
+flow into / out of stock  +1 / -1 (per time unit)            0 (or the declared delay)
 ========================  =================================  ==============================
+
+A declared link into a node whose equation does not read the source, or into a stock
+that has flows, only documents the diagram (docs/semantics.md): it keeps its declared
+sign and gain for the loop tables but is left out of the linearised system.
 
 The operating point is the initial state unless another is given. Without the model
 (only its graph), a gain given as an expression and an equation link's slope are unknown
@@ -19,9 +24,9 @@ The operating point is the initial state unless another is given. Without the mo
 >>> import loopdsl
 >>> m = loopdsl.loads("a -[- gain 0.5 delay 2]-> b -> a")
 >>> link_effects(m.graph)["a", "b"]
-LinkEffect(sign=-1, gain=-0.5, delay=2.0, into_stock=0)
+LinkEffect(sign=-1, gain=-0.5, delay=2.0, into_stock=0, modelled=True)
 >>> link_effects(m.graph)["b", "a"]
-LinkEffect(sign=1, gain=1.0, delay=1.0, into_stock=0)
+LinkEffect(sign=1, gain=1.0, delay=1.0, into_stock=0, modelled=True)
 """
 
 from __future__ import annotations
@@ -40,12 +45,15 @@ DEFAULT_DELAY = 1.0
 class LinkEffect(NamedTuple):
     """What one link does: ``sign`` (+1, -1, 0 unknown), ``gain`` (the signed effect:
     units of target per unit of source, None if unknown), ``delay`` (time units, None if
-    unknown) and ``into_stock`` (1 if the target is a stock)."""
+    unknown), ``into_stock`` (1 if the target is a stock that integrates the link) and
+    ``modelled`` (False for a declared link the simulation ignores because the target's
+    equation or flows decide its value: such a link only documents the diagram)."""
 
     sign: int
     gain: float | None
     delay: float | None
     into_stock: int = 0
+    modelled: bool = True
 
 
 def _sign_of(value: float | None) -> int:
@@ -63,7 +71,8 @@ def link_effects(G: nx.DiGraph, model: Any = None,
     G : networkx.DiGraph
         The model's causal graph.
     model : loopdsl.Model, optional
-        Needed to value gain and delay expressions and equation slopes.
+        Needed to value gain and delay expressions and equation slopes, and to tell
+        which declared links the simulation uses (docs/semantics.md).
     state : mapping, optional
         Values of the stocks and plain nodes at the operating point (default: initial).
 
@@ -73,40 +82,28 @@ def link_effects(G: nx.DiGraph, model: Any = None,
     >>> m = loopdsl.loads("stock s initial 100\\nflow f = 0.1 * s to s")
     >>> e = link_effects(m.graph, m)
     >>> e["s", "f"].sign, round(e["s", "f"].gain, 6), e["f", "s"]
-    (1, 0.1, LinkEffect(sign=1, gain=1.0, delay=0.0, into_stock=1))
+    (1, 0.1, LinkEffect(sign=1, gain=1.0, delay=0.0, into_stock=1, modelled=True))
     """
-    point = None
     if model is not None:
-        from loopdsl.analysis.operating import operating_point
-
-        point = operating_point(model, state)
+        return _model_effects(G, model, state)
     effects: dict[tuple[str, str], LinkEffect] = {}
     kinds = G.nodes(data="kind")
     for u, v, data in G.edges(data=True):
         into = 1 if kinds[v] == "stock" else 0
-        effects[u, v] = _effect(G, u, v, data, model, point, into)
+        origin = data.get("origin", "link")
+        polarity = data.get("polarity", 1)
+        if origin == "flow":
+            effects[u, v] = LinkEffect(polarity, float(polarity), 0.0, into)
+        elif origin == "equation":
+            effects[u, v] = LinkEffect(0, None, 0.0, into)
+        else:
+            effects[u, v] = _declared_effect(data, polarity, into, None, None, u, v)
     return effects
 
 
-def _effect(G: nx.DiGraph, u: str, v: str, data: dict, model: Any,
-            point: Mapping[str, float] | None, into: int) -> LinkEffect:
-    origin = data.get("origin", "link")
-    polarity = data.get("polarity", 1)
-    if polarity is None:
-        polarity = 1
-    if origin == "flow":
-        return LinkEffect(polarity, float(polarity) if polarity else None, 0.0, into)
-    reads = model is not None and _reads(model, u, v)
-    if origin == "equation" or (origin == "link" and reads and data.get("gain_expr") is None
-                                and data.get("gain") is None):
-        slope = _slope(model, u, v, point) if model is not None else None
-        sign = _sign_of(slope) if slope is not None else (polarity if origin == "link" else 0)
-        delay = data.get("delay")
-        if origin == "link" and data.get("delay_expr") is None and delay is None:
-            delay = 0.0
-        elif delay is None:
-            delay = _number(model, u, v, "delay", point)
-        return LinkEffect(sign, slope, delay, into)
+def _declared_effect(data: dict, polarity: int, into: int, model: Any,
+                     point: Mapping[str, float] | None, u: str, v: str,
+                     modelled: bool = True) -> LinkEffect:
     gain = data.get("gain")
     if gain is None:
         gain = (DEFAULT_GAIN if data.get("gain_expr") is None
@@ -117,7 +114,105 @@ def _effect(G: nx.DiGraph, u: str, v: str, data: dict, model: Any,
                  else _number(model, u, v, "delay", point))
     if gain is not None:
         gain = polarity * gain if polarity else None
-    return LinkEffect(polarity, gain, delay, into)
+    return LinkEffect(polarity, gain, delay, into, modelled)
+
+
+def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
+                   ) -> dict[tuple[str, str], LinkEffect]:
+    from loopdsl.analysis.operating import operating_point
+    from loopdsl.graph import equation_of
+    from loopdsl.model import Flow, Stock
+
+    point = operating_point(model, state)
+    nodes = {n.id: n for n in model.nodes}
+    filled = {end for n in model.nodes if isinstance(n, Flow) for end in (n.source, n.target)
+              if end is not None}
+    effects: dict[tuple[str, str], LinkEffect] = {}
+    for u, v, data in G.edges(data=True):
+        src, dst = nodes.get(u), nodes.get(v)
+        polarity = data.get("polarity", 1)
+        declared_delay = data.get("delay") if data.get("origin") == "link" else None
+        if data.get("delay_expr") is not None:
+            declared_delay = _number(model, u, v, "delay", point)
+        if isinstance(src, Flow) and v in (src.target, src.source):
+            sign = 1 if v == src.target else -1
+            effects[u, v] = LinkEffect(sign, float(sign), declared_delay or 0.0, 1)
+            continue
+        equation = equation_of(dst) if dst is not None else None
+        into = 1 if isinstance(dst, Stock) else 0
+        if equation is not None:
+            if _reads(model, u, v):
+                slope = _slope(model, u, v, point)
+                memory = memory_delay(model, u, v, point)
+                delay = declared_delay if declared_delay is not None else memory
+                sign = _sign_of(slope) if slope is not None else 0
+                effects[u, v] = LinkEffect(sign, slope, delay, into)
+            else:
+                effects[u, v] = _declared_effect(data, polarity, into, model, point, u, v,
+                                                 modelled=False)
+            continue
+        modelled = not (isinstance(dst, Stock) and v in filled)
+        effects[u, v] = _declared_effect(data, polarity, into, model, point, u, v, modelled)
+    return effects
+
+
+def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float]) -> float | None:
+    """The delay a reference to u in v's equation goes through: the time of the SMTH or
+    DELAY call around it (``PREVIOUS``: one step), 0 if it is read directly, None if the
+    time cannot be valued.
+
+    >>> import loopdsl
+    >>> m = loopdsl.loads("stock s initial 1\\naux a = SMTH1(s, 3) + s")
+    >>> memory_delay(m, "s", "a", {})
+    0.0
+    >>> memory_delay(loopdsl.loads("stock s\\naux a = DELAY1(s * 2, 4)"), "s", "a", {})
+    4.0
+    """
+    from loopdsl.analysis.operating import number
+    from loopdsl.expr import references
+    from loopdsl.graph import equation_of
+    from loopdsl.model import Binary, Call, If, Name, Unary
+
+    equation = equation_of(model.node(v))
+    delays: list[float | None] = []
+
+    def visit(e: Any, lag: float | None) -> None:
+        if isinstance(e, Name):
+            if e.name == u:
+                delays.append(lag)
+        elif isinstance(e, Call):
+            if e.func in _TIMED and e.args and u in references(e.args[0]):
+                time = number(model, e.args[1], point) if len(e.args) > 1 else None
+                visit(e.args[0], None if lag is None or time is None else lag + time)
+                for a in e.args[1:]:
+                    visit(a, lag)
+            elif e.func == "previous" and e.args:
+                step = model.time.step if model.time else 1.0
+                visit(e.args[0], None if lag is None else lag + step)
+                for a in e.args[1:]:
+                    visit(a, lag)
+            else:
+                for a in e.args:
+                    visit(a, lag)
+        elif isinstance(e, Unary):
+            visit(e.operand, lag)
+        elif isinstance(e, Binary):
+            visit(e.left, lag)
+            visit(e.right, lag)
+        elif isinstance(e, If):
+            for part in (e.cond, e.then, e.orelse):
+                visit(part, lag)
+
+    if equation is not None:
+        visit(equation, 0.0)
+    if not delays:
+        return 0.0
+    if any(d is None for d in delays):
+        return None
+    return float(min(delays))  # the quickest path of the effect
+
+
+_TIMED = frozenset({"smth1", "smth3", "smthn", "delay", "delay1", "delay3", "delayn"})
 
 
 def _reads(model: Any, u: str, v: str) -> bool:
