@@ -363,7 +363,9 @@ def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
     A comment on a line of a statement is that statement's trailing comment
     (a second one leads it instead); other comments lead the next statement.
     Comments before header statements (model, time, method) are the model's
-    header comments; comments after the last statement are its end comments.
+    header comments, and a comment on a header statement's line goes to
+    ``model.header_trailing``; comments after the last statement are its end
+    comments. Comments keep their order.
     """
     ordered = sorted(((p.line, p.end_line or p.line, k, el)
                       for k, (el, p) in enumerate(statements) if p is not None),
@@ -380,7 +382,12 @@ def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
             i += 1
         if i < len(ordered) and ordered[i][0] <= line:  # inside or at the end of statement i
             element = ordered[i][3]
-            if getattr(element, "trailing_comment", "") is None:
+            _give_leading(model, element, pending)  # the comments before it come first
+            pending = []
+            header = _header_key(element)
+            if header is not None and header not in model.header_trailing:
+                model.header_trailing[header] = text
+            elif getattr(element, "trailing_comment", "") is None:
                 element.trailing_comment = text
             else:
                 _give_leading(model, element, [text])
@@ -391,6 +398,17 @@ def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
             _give_leading(model, ordered[i][3], pending)
         else:
             model.end_comments.extend(pending)
+
+
+def _header_key(element: Any) -> str | None:
+    """'model', 'time' or 'method' for a header statement's element, else None."""
+    if isinstance(element, Model):
+        return "model"
+    if isinstance(element, TimeSpec):
+        return "time"
+    if isinstance(element, _Marker):
+        return "method"
+    return None
 
 
 def _give_leading(model: Model, element: Any, texts: list[str]) -> None:

@@ -275,6 +275,8 @@ class Model(_Element):
     time: TimeSpec | None = None
     method: Literal["euler", "rk4"] | None = None
     header_comments: list[str] = Field(default_factory=list)
+    header_trailing: dict[str, str] = Field(default_factory=dict)
+    """Comments on the line of the ``model``, ``time`` and ``method`` statements, by keyword."""
     groups: list[Group] = Field(default_factory=list)
     nodes: list[Node] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
@@ -325,6 +327,16 @@ class Model(_Element):
         from loopdsl.analysis.report import loop_report
 
         return loop_report(self, **options)
+
+    def simulate(self, start: float | None = None, stop: float | None = None,
+                 dt: float | None = None, method: str | None = None,
+                 overrides: dict[str, Any] | None = None, scenario: str | None = None,
+                 **options: Any) -> Any:
+        """Run the model (see :func:`loopdsl.simulate.simulate` and docs/semantics.md)."""
+        from loopdsl.simulate import simulate
+
+        return simulate(self, start=start, stop=stop, dt=dt, method=method,
+                        overrides=overrides, scenario=scenario, **options)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

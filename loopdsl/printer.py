@@ -58,7 +58,8 @@ def dumps(model: Model) -> str:
 
     header = _header(model)
     for i, (element, text) in enumerate(header):
-        blocks.append((key(element, 0, i), [], text, None))
+        keyword = text.split(" ", 1)[0]  # model, time or method
+        blocks.append((key(element, 0, i), [], text, model.header_trailing.get(keyword)))
     for i, group in enumerate(model.groups):
         blocks.append((key(group, 1, i), group.comments, _group(group), group.trailing_comment))
     for i, node in enumerate(model.nodes):

@@ -494,3 +494,31 @@ def test_printer_round_trip(path: Path) -> None:
     again = loopdsl.loads(printed)
     assert again.content() == m.content()
     assert loopdsl.dumps(again) == printed
+
+
+def test_fmt_keeps_comments_in_order_and_on_header_lines() -> None:
+    text = ("# header comment\n"
+            "model m \"M\"   # on the model line\n"
+            "time 0 to 10 # ten months\n"
+            "method rk4  # accurate\n"
+            "# leading\n"
+            "node a \"A\"\n"
+            "    initial 5   # inside a\n"
+            "    unit people # second inside\n"
+            "a -> b   # trailing\n")
+    m = loopdsl.loads(text)
+    assert m.header_comments == ["header comment"]
+    assert m.header_trailing == {"model": "on the model line", "time": "ten months",
+                                 "method": "accurate"}
+    assert m.node("a").comments == ["leading", "second inside"]
+    printed = loopdsl.dumps(m)
+    assert printed == ("# header comment\n"
+                       "model m \"M\"  # on the model line\n"
+                       "time 0 to 10 step 1  # ten months\n"
+                       "method rk4  # accurate\n"
+                       "\n"
+                       "# leading\n"
+                       "# second inside\n"
+                       "node a \"A\" initial 5 unit people  # inside a\n"
+                       "a -> b  # trailing\n")
+    assert loopdsl.loads(printed).content() == m.content()
