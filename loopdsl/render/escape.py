@@ -2,11 +2,11 @@
 
 Every label of a diagram goes through one of these functions; nothing from a
 model is ever written into DOT or Mermaid text in any other way. DOT labels
-are Graphviz HTML-like labels (``<...>``), in which backslashes, quotes and
-braces mean nothing, so escaping ``& < > " '`` as XML entities is enough.
+are Graphviz HTML-like labels (``<...>``), in which quotes and braces mean
+nothing: ``& < > " '`` become XML entities and backslashes are doubled.
 
->>> html_text('a < b & "c"\\\\n')
-'a &lt; b &amp; &quot;c&quot;\\\\n'
+>>> html_text('a < b & "c" \\\\N')
+'a &lt; b &amp; &quot;c&quot; \\\\\\\\N'
 >>> html_label("two\\nlines")
 '<two<BR/>lines>'
 >>> mermaid_text('say "hi" #1 <b>')
@@ -33,10 +33,14 @@ def clean(text: str) -> str:
 
 
 def html_text(text: str) -> str:
-    """Text as the content of a Graphviz HTML-like label (one line, entities only)."""
+    """Text as the content of a Graphviz HTML-like label (one line, entities only).
+
+    Graphviz expands ``\\N`` (node name), ``\\G`` (graph name) and friends even in
+    HTML-like labels, and reads ``\\\\`` as one backslash: so backslashes are doubled.
+    """
     text = clean(text)
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;")
+    return (text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
             .replace("\t", " "))
 
 
