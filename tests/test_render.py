@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -268,13 +265,26 @@ def test_chinese_model_embeds_a_cjk_font_in_pdf():
     assert "内容驱动曝光" in svg and "Noto Sans CJK SC" in svg
 
 
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loopdsl", "render", *args],
-                          capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+class Result:
+    def __init__(self, returncode: int, stderr: str):
+        self.returncode, self.stderr = returncode, stderr
 
 
-def test_cli_failed_render_leaves_no_file_and_keeps_the_old_one(tmp_path):
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run ``loopdsl render ARGS`` in this process; ``path`` replaces PATH."""
+    from loopdsl.cli import main
+
+    def run(*args: str, path: str | None = None) -> Result:
+        if path is not None:
+            monkeypatch.setenv("PATH", path)
+        code = main(["render", *args])
+        return Result(code, capsys.readouterr().err)
+
+    return run
+
+
+def test_cli_failed_render_leaves_no_file_and_keeps_the_old_one(tmp_path, run_cli):
     src = tmp_path / "m.loop"
     src.write_text("a -> b -> a\n", encoding="utf-8")
     before = src.read_bytes()
@@ -293,24 +303,23 @@ def test_cli_failed_render_leaves_no_file_and_keeps_the_old_one(tmp_path):
     assert not (tmp_path / "bad.svg").exists()
 
 
-def test_cli_writes_mmd_and_dot_without_graphviz(tmp_path):
+def test_cli_writes_mmd_and_dot_without_graphviz(tmp_path, run_cli):
     src = tmp_path / "m.loop"
     src.write_text('node a "Ä"\na -> b -> a\n', encoding="utf-8")
     empty = tmp_path / "bin"
     empty.mkdir()
-    env = {"PATH": str(empty)}
-    assert run_cli(str(src), "-o", str(tmp_path / "m.mmd"), env=env).returncode == 0
+    assert run_cli(str(src), "-o", str(tmp_path / "m.mmd"), path=str(empty)).returncode == 0
     assert parse_mermaid((tmp_path / "m.mmd").read_text(encoding="utf-8"))["nodes"]
-    assert run_cli(str(src), "-o", str(tmp_path / "m.gv"), env=env).returncode == 0
+    assert run_cli(str(src), "-o", str(tmp_path / "m.gv")).returncode == 0
     assert pydot.graph_from_dot_data((tmp_path / "m.gv").read_text(encoding="utf-8"))
-    result = run_cli(str(src), "-o", str(tmp_path / "m.svg"), env=env)
+    result = run_cli(str(src), "-o", str(tmp_path / "m.svg"))
     assert result.returncode == 1
     assert "apt-get install graphviz" in result.stderr and "brew install graphviz" in result.stderr
     assert not (tmp_path / "m.svg").exists()
 
 
 @needs_dot
-def test_cli_png_and_format_flag(tmp_path):
+def test_cli_png_and_format_flag(tmp_path, run_cli):
     src = tmp_path / "m.loop"
     src.write_text("a -> b -> c -> a\n", encoding="utf-8")
     result = run_cli(str(src), "-o", str(tmp_path / "m.png"), "--layout", "dot",
