@@ -1,0 +1,143 @@
+"""Simulation: run a model over time (semantics in docs/semantics.md).
+
+The model is lowered to flat equations (:mod:`.lower`), ordered and grouped by shape
+(:mod:`.plan`), compiled once to numpy code (:mod:`.codegen`) and stepped by
+:mod:`.engine`; one run and an ensemble of runs are the same code over arrays.
+
+>>> import loopdsl
+>>> m = loopdsl.loads("node a initial 1\\na -[gain 2]-> a")
+>>> r = m.simulate(stop=4)
+>>> r["a"].tolist()
+[1.0, 2.0, 4.0, 8.0, 16.0]
+>>> J, names, dt = linearize(m)
+>>> names, J.tolist()
+(['a@-1'], [[2.0]])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from loopdsl.errors import LoopError, did_you_mean
+from loopdsl.model import LookupDef, Model
+from loopdsl.simulate.engine import Compiled, prepare, run
+from loopdsl.simulate.linear import linearize, spectral_radius
+from loopdsl.simulate.lower import Param
+from loopdsl.simulate.results import EnsembleResult, SimulationResult
+
+__all__ = ["simulate", "simulate_scenarios", "linearize", "spectral_radius",
+           "SimulationResult", "EnsembleResult", "sample_parameters", "scenario_overrides"]
+
+
+def scenario_overrides(model: Model, scenario: str | None) -> dict[str, Any]:
+    """The assignments of a named scenario, as overrides (empty for None)."""
+    if scenario is None:
+        return {}
+    for s in model.scenarios:
+        if s.id == scenario:
+            return {a.target: a.value for a in s.assignments}
+    raise LoopError(f"no scenario '{scenario}' in the model"
+                    + (f"; {did_you_mean(scenario, [s.id for s in model.scenarios])}"
+                       if did_you_mean(scenario, [s.id for s in model.scenarios]) else
+                       f" (it has: {', '.join(s.id for s in model.scenarios) or 'none'})"))
+
+
+def sample_parameters(model: Model, runs: int, rng: np.random.Generator
+                      ) -> dict[str, np.ndarray]:
+    """One value per run for every ``vary`` statement: {target: array of runs}."""
+    values: dict[str, np.ndarray] = {}
+    for d in model.distributions:
+        a = d.args
+        if d.dist == "uniform":
+            values[d.target] = rng.uniform(a[0], a[1], runs)
+        elif d.dist == "normal":
+            values[d.target] = rng.normal(a[0], a[1], runs)
+        else:
+            lo, mode, hi = a
+            if not lo <= mode <= hi or lo == hi:
+                raise LoopError(f"vary {d.target}: triangular needs low <= mode <= high "
+                                "and low < high")
+            values[d.target] = rng.triangular(lo, mode, hi, runs)
+    return values
+
+
+def _meta(model: Model) -> tuple[list[str], dict[str, str], dict[str, str | None]]:
+    names = [n.id for n in model.nodes if not isinstance(n, LookupDef)]
+    labels = {n.id: n.display for n in model.nodes}
+    units = {n.id: n.unit for n in model.nodes}
+    return names, labels, units
+
+
+def simulate(model: Model, start: float | None = None, stop: float | None = None,
+             dt: float | None = None, method: str | None = None,
+             overrides: Mapping[str, Any] | None = None, scenario: str | None = None,
+             runs: int | None = None, seed: int | None = None,
+             progress: Callable[[int, int], None] | None = None
+             ) -> SimulationResult | EnsembleResult:
+    """Run a checked model and return its result.
+
+    Parameters
+    ----------
+    model : Model
+        A checked model (``loopdsl.load``/``loads``).
+    start, stop, dt : float, optional
+        The time range and step; default the model's ``time`` statement.
+    method : {"euler", "rk4"}, optional
+        Default the model's ``method``, else Euler.
+    overrides : mapping, optional
+        ``{name: number or Expr}``: a const's/aux's/flow's value, or a stock's/plain node's
+        initial value (see docs/semantics.md).
+    scenario : str, optional
+        A scenario of the model to apply (explicit overrides win over it).
+    runs, seed : int, optional
+        With ``runs``, an ensemble: the ``vary`` distributions are sampled once per run and
+        every run advances together; returns an :class:`EnsembleResult`.
+    progress : callable, optional
+        Called as ``progress(step, steps)`` during the run.
+    """
+    merged = scenario_overrides(model, scenario)
+    merged.update(overrides or {})
+    rng = np.random.default_rng(seed)
+    ensemble = runs is not None
+    count = int(runs) if ensemble else 1
+    if count < 1:
+        raise LoopError("--runs must be at least 1")
+    sampled: dict[str, np.ndarray] = {}
+    if ensemble:
+        sampled = {k: v for k, v in sample_parameters(model, count, rng).items()
+                   if k not in merged}
+    params = np.zeros((len(sampled), count))
+    for j, (target, values) in enumerate(sampled.items()):
+        merged[target] = Param(j)
+        params[j] = values
+    compiled = prepare(model, start, stop, dt, method, merged)
+    out = run(compiled, count, params, rng, progress)
+    return collect(compiled, out, scenario, sampled if ensemble else None, seed)
+
+
+def collect(c: Compiled, out: np.ndarray, scenario: str | None,
+            sampled: dict[str, np.ndarray] | None, seed: int | None = None
+            ) -> SimulationResult | EnsembleResult:
+    """Results from the engine's OUT array."""
+    model = c.model
+    names, labels, units = _meta(model)
+    slots = [c.plan.slot[c.system.index[n]] for n in names]
+    values = out[c.plan.max_lag:, slots, :]
+    time_unit = model.time.unit if model.time else None
+    common = dict(labels=labels, units=units, warnings=c.system.warnings, scenario=scenario,
+                  title=model.title or model.name, time_unit=time_unit)
+    if sampled is None:
+        return SimulationResult(c.times, names, np.ascontiguousarray(values[:, :, 0]),
+                                method=c.method, dt=c.system.dt, **common)
+    return EnsembleResult(c.times, names, values, parameters=sampled, seed=seed,
+                          method=c.method, dt=c.system.dt, **common)
+
+
+def simulate_scenarios(model: Model, scenarios: list[str | None] | None = None,
+                       **options: Any) -> list[SimulationResult | EnsembleResult]:
+    """The base run and each scenario (all of the model's by default), in order."""
+    if scenarios is None:
+        scenarios = [None] + [s.id for s in model.scenarios]
+    return [simulate(model, scenario=s, **options) for s in scenarios]

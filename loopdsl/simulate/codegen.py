@@ -1,0 +1,328 @@
+"""Turn a :class:`~loopdsl.simulate.plan.Plan` into Python functions over numpy arrays.
+
+The generated source is built only from the plan: generated names (``I0``, ``C3``,
+``X``...), numeric literals and numpy calls. No identifier, label or text of the model
+ever reaches it: variables are row numbers, numbers that differ between the equations
+of a group are arrays bound in the namespace. Each function has the signature
+``f(X, OUT, b, n, t, PR, RNG, N, DV)``: ``X`` the row being computed (variables x runs),
+``OUT`` every row so far (delayed reads use ``OUT[b - k]``), ``n`` the step, ``t`` the
+time, ``PR`` the per-run parameters, ``DV`` the stock derivatives.
+
+If the generated source cannot be compiled (a very deeply nested equation), each group
+that fails is evaluated instead by closures built from the same plan (logged at debug
+level).
+
+>>> import loopdsl
+>>> from loopdsl.simulate.lower import lower
+>>> from loopdsl.simulate.plan import build_plan
+>>> program = compile_plan(build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"),
+...                                      dt=1.0)))
+>>> print(program.source["step"].splitlines()[1].strip())
+X[0:2] = (C0 * OUT[b - 1][I0])
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from loopdsl.simulate import runtime
+from loopdsl.simulate.plan import Group, Plan
+
+log = logging.getLogger(__name__)
+
+_BOOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_NP = {"neg": "np.negative", "pow": "np.power", "mod": "np.mod", "abs": "np.abs",
+       "exp": "np.exp", "ln": "np.log", "log10": "np.log10", "sqrt": "np.sqrt",
+       "int": "np.floor", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan",
+       "arcsin": "np.arcsin", "arccos": "np.arccos", "arctan": "np.arctan",
+       "min": "np.minimum", "max": "np.maximum", "and": "np.logical_and",
+       "or": "np.logical_or", "not": "np.logical_not", "where": "np.where",
+       "safediv": "_safediv", "ramp": "_ramp"}
+_BOOLEAN_RESULT = set(_BOOL) | {"and", "or", "not"}
+_BOOLEAN_ARGS = {"and", "or", "not"}
+ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
+
+
+@dataclass
+class Program:
+    """Compiled phase functions: ``init``, ``step`` (all equations), ``cont`` (all but
+    plain nodes, for RK4 stages) and ``deriv`` (stock rates into DV)."""
+
+    init: Callable[..., None]
+    step: Callable[..., None]
+    cont: Callable[..., None]
+    deriv: Callable[..., None]
+    source: dict[str, str] = field(default_factory=dict)
+    fallback_groups: int = 0
+
+
+class Emitter:
+    """Builds code (or closures) for groups, binding arrays in one namespace."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.ns: dict[str, Any] = {
+            "np": np, "_safediv": runtime.safediv, "_ramp": runtime.ramp,
+            "_step": runtime.step, "_pulse": runtime.pulse, "_lk1": runtime.lookup_one,
+            "_lkN": runtime.lookup_many, "_ru": runtime.rand_uniform,
+            "_rn": runtime.rand_normal, "_rl": runtime.rand_lognormal,
+            "_rp": runtime.rand_poisson, "_re": runtime.rand_exponential,
+            "__builtins__": {},
+        }
+        self.count = 0
+        self.dt = float(plan.system.dt)
+
+    def bind(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{self.count}"
+        self.count += 1
+        self.ns[name] = value
+        return name
+
+    def literal(self, value: float) -> str:
+        if not np.isfinite(value):
+            return self.bind("C", np.float64(value))
+        text = repr(float(value))
+        return f"({text})" if text.startswith("-") else text
+
+    def index(self, slots: list[int]) -> str:
+        first = slots[0]
+        if all(s == first for s in slots):
+            return f"[{first}:{first + 1}]"
+        if all(s == first + k for k, s in enumerate(slots)):
+            return f"[{first}:{first + len(slots)}]"
+        return "[" + self.bind("I", np.array(slots, dtype=np.intp)) + "]"
+
+    # -- expressions as source text ------------------------------------------
+
+    def expr(self, shape: Any, leaves: list[list[Any]], pos: list[int], g: int,
+             boolean: bool = False) -> str:
+        if isinstance(shape, str):
+            if shape == "time":
+                return "t"
+            if shape == "step":
+                return "n"
+            values = leaves[pos[0]]
+            pos[0] += 1
+            if shape == "num":
+                first = values[0]
+                if all(v == first for v in values) and np.isfinite(first):
+                    return self.literal(first)
+                return self.bind("C", np.array(values, dtype=float).reshape(-1, 1))
+            if shape == "param":
+                return "PR" + self.index(values)
+            slots = [self.plan.slot[v] for v, _ in values]
+            if shape == "cur":
+                return "X" + self.index(slots)
+            lags = [lag for _, lag in values]
+            if all(lag == lags[0] for lag in lags):
+                return f"OUT[b - {lags[0]}]" + self.index(slots)
+            L = self.bind("L", np.array(lags, dtype=np.intp))
+            I = self.bind("I", np.array(slots, dtype=np.intp))
+            return f"OUT[b - {L}, {I}]"
+        head = shape[0]
+        if head == "sum":
+            signs = shape[1]
+            parts = [self.expr(s, leaves, pos, g) for s in shape[2:]]
+            text = ""
+            for k, (sign, part) in enumerate(zip(signs, parts)):
+                if k == 0:
+                    text = part if sign > 0 else f"-{part}"
+                else:
+                    text += (" + " if sign > 0 else " - ") + part
+            return f"({text})"
+        if head == "lookup":
+            kind = shape[1]
+            tables = leaves[pos[0]]
+            pos[0] += 1
+            x = self.expr(shape[2], leaves, pos, g)
+            tabs = [self.plan.system.tables[i] for i in tables]
+            if all(i == tables[0] for i in tables):
+                xs = self.bind("XS", np.array(tabs[0].xs, dtype=float))
+                ys = self.bind("YS", np.array(tabs[0].ys, dtype=float))
+                return f"_lk1({x}, {xs}, {ys}, {kind!r})"
+            XS, YS, counts = runtime.stack_tables(tabs)
+            return (f"_lkN({x}, {self.bind('XS', XS)}, {self.bind('YS', YS)}, "
+                    f"{self.bind('K', counts)}, {kind!r})")
+        if head == "rand":
+            kind = shape[1]
+            args = [self.expr(s, leaves, pos, g) for s in shape[2:]]
+            func = {"uniform": "_ru", "normal": "_rn", "lognormal": "_rl", "poisson": "_rp",
+                    "exponential": "_re"}[kind]
+            return f"{func}(RNG, ({g}, N), {', '.join(args)})"
+        # ("op", name, *children)
+        name = shape[1]
+        children = shape[2:]
+        boolean_args = name in _BOOLEAN_ARGS
+        args = []
+        for k, child in enumerate(children):
+            args.append(self.expr(child, leaves, pos, g,
+                                  boolean=boolean_args or (name == "where" and k == 0)))
+        if name in _BOOL:
+            text = f"({args[0]} {_BOOL[name]} {args[1]})"
+        elif name == "mul":
+            text = f"({args[0]} * {args[1]})"
+        elif name == "sub":
+            text = f"({args[0]} - {args[1]})"
+        elif name == "add":
+            text = f"({args[0]} + {args[1]})"
+        elif name == "div":
+            text = f"({args[0]} / {args[1]})"
+        elif name == "step":
+            text = f"_step({args[0]}, {args[1]}, {args[2]}, {self.literal(self.dt)})"
+        elif name == "pulse":
+            text = f"_pulse({', '.join(args)}, {self.literal(self.dt)})"
+        else:
+            text = f"{_NP[name]}({', '.join(args)})"
+        if name in _BOOLEAN_RESULT and not boolean:
+            text = f"({text} * 1.0)"
+        return text
+
+    def group_line(self, group: Group, target: str) -> str:
+        return f"{target} = " + self.expr(group.shape, group.leaves, [0], len(group.outputs))
+
+    # -- the same, as closures (the general path) ------------------------------
+
+    def closure(self, shape: Any, leaves: list[list[Any]], pos: list[int], g: int,
+                boolean: bool = False) -> Callable[[dict], Any]:
+        """The expression as nested closures of the frame (X, OUT, b, n, t, PR, RNG, N)."""
+        if isinstance(shape, str):
+            if shape in ("time", "step"):
+                key = "t" if shape == "time" else "n"
+                return lambda f: f[key]
+            text = self.expr(shape, leaves, pos, g)  # a leaf: a name or an indexing
+            code = compile(text, "<loopdsl-leaf>", "eval")
+            ns = self.ns
+            return lambda f: eval(code, ns, f)  # noqa: S307 - generated from the plan only
+        head = shape[0]
+        if head == "sum":
+            parts = [(sign, self.closure(s, leaves, pos, g)) for sign, s in
+                     zip(shape[1], shape[2:])]
+
+            def total(f: dict) -> Any:
+                value = 0.0
+                for sign, part in parts:
+                    value = value + part(f) if sign > 0 else value - part(f)
+                return value
+            return total
+        if head == "lookup":
+            kind = shape[1]
+            tables = [self.plan.system.tables[i] for i in leaves[pos[0]]]
+            pos[0] += 1
+            x = self.closure(shape[2], leaves, pos, g)
+            if all(t is tables[0] for t in tables):
+                xs, ys = np.array(tables[0].xs, float), np.array(tables[0].ys, float)
+                return lambda f: runtime.lookup_one(x(f), xs, ys, kind)
+            XS, YS, counts = runtime.stack_tables(tables)
+            return lambda f: runtime.lookup_many(x(f), XS, YS, counts, kind)
+        if head == "rand":
+            func = {"uniform": runtime.rand_uniform, "normal": runtime.rand_normal,
+                    "lognormal": runtime.rand_lognormal, "poisson": runtime.rand_poisson,
+                    "exponential": runtime.rand_exponential}[shape[1]]
+            rargs = [self.closure(s, leaves, pos, g) for s in shape[2:]]
+            return lambda f: func(f["RNG"], (g, f["N"]), *[a(f) for a in rargs])
+        name = shape[1]
+        args = [self.closure(child, leaves, pos, g,
+                             boolean=name in _BOOLEAN_ARGS or (name == "where" and k == 0))
+                for k, child in enumerate(shape[2:])]
+        dt = self.dt
+        ops: dict[str, Callable[..., Any]] = {
+            "mul": np.multiply, "div": np.divide, "sub": np.subtract, "add": np.add, "eq": np.equal, "ne": np.not_equal,
+            "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+            "step": lambda t, h, s: runtime.step(t, h, s, dt),
+            "pulse": lambda *a: runtime.pulse(*a, dt),
+        }
+        op = ops.get(name) or eval(_NP[name], self.ns)  # noqa: S307 - a fixed table entry
+        as_number = name in _BOOLEAN_RESULT and not boolean
+        if as_number:
+            return lambda f: op(*[a(f) for a in args]) * 1.0
+        return lambda f: op(*[a(f) for a in args])
+
+
+def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
+    lines = []
+    dt = em.literal(em.dt)
+    for stock, inflows, outflows in plan.nonneg:
+        s = plan.slot[stock]
+        avail = f"X[{s}] / {dt}"
+        for f in inflows:
+            avail += f" + X[{plan.slot[f]}]"
+        lines.append(f"av = {avail}")
+        for f in outflows:
+            k = plan.slot[f]
+            lines.append(f"v = X[{k}]")
+            lines.append(f"X[{k}] = np.where(v > 0, np.minimum(v, np.maximum(av, 0.0)), v)")
+            lines.append(f"av = av - X[{k}]")
+    return lines
+
+
+def compile_plan(plan: Plan) -> Program:
+    """Generate, compile and return the phase functions of a plan."""
+    em = Emitter(plan)
+    phases = {
+        "init": (plan.init_groups, True),
+        "step": (plan.step_groups, True),
+        "cont": ([g for g in plan.step_groups if not g.plain], True),
+        "deriv": (plan.deriv_groups, False),
+    }
+    functions: dict[str, Callable[..., None]] = {}
+    sources: dict[str, str] = {}
+    fallback = 0
+    for phase, (groups, nonneg) in phases.items():
+        targets = []
+        for group in groups:
+            if phase == "deriv":
+                base = plan.stock_slots[0]
+                target = "DV" + em.index([plan.slot[i] - base for i in group.outputs])
+            else:
+                target = "X" + em.index([plan.slot[i] for i in group.outputs])
+            targets.append((group, target))
+        extra = _nonneg_lines(plan, em) if nonneg else []
+        func = None
+        try:
+            lines = [em.group_line(group, target) for group, target in targets] + extra
+            source = f"def _f({ARGS}):\n" + "".join(f"    {line}\n" for line in lines) + \
+                "    return None\n"
+            sources[phase] = source
+            code = compile(source, f"<loopdsl-{phase}>", "exec")
+            scope: dict[str, Any] = {}
+            exec(code, em.ns, scope)  # noqa: S102 - generated from the plan only
+            func = scope["_f"]
+        except (RecursionError, SyntaxError, MemoryError) as exc:
+            log.debug("simulate: the %s phase does not compile (%s); using the general path",
+                      phase, type(exc).__name__)
+            fallback += 1
+            try:
+                func = _general(targets, extra, em)
+            except RecursionError:
+                from loopdsl.errors import LoopError
+
+                raise LoopError("an equation of the model is nested too deeply to "
+                                "simulate") from None
+        functions[phase] = func
+    return Program(functions["init"], functions["step"], functions["cont"],
+                   functions["deriv"], sources, fallback)
+
+
+def _general(groups: list[tuple[Group, str]], extra: list[str], em: Emitter
+             ) -> Callable[..., None]:
+    """The general path: each group as closures, then the fixed statements."""
+    names = ARGS.split(", ")
+    steps = []
+    for group, target in groups:
+        fn = em.closure(group.shape, group.leaves, [0], len(group.outputs))
+        assign = compile(f"{target} = _v", "<loopdsl-assign>", "exec")
+        steps.append((fn, assign))
+    tail = compile("\n".join(extra) or "pass", "<loopdsl-tail>", "exec")
+
+    def run(*args: Any) -> None:
+        frame = dict(zip(names, args))
+        for fn, assign in steps:
+            frame["_v"] = fn(frame)
+            exec(assign, em.ns, frame)  # noqa: S102 - generated from the plan only
+        exec(tail, em.ns, frame)  # noqa: S102 - generated from the plan only
+
+    return run

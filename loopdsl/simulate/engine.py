@@ -1,0 +1,202 @@
+"""Run a compiled plan: Euler or RK4 steps over arrays of (variables x runs).
+
+>>> import loopdsl
+>>> c = prepare(loopdsl.loads("a -[gain 2]-> b -> a\\nnode a initial 1"))
+>>> out = run(c, runs=1)
+>>> out[c.plan.max_lag:, c.plan.slot[c.system.index["a"]], 0].tolist()[:7]
+[1.0, 0.0, 2.0, 0.0, 4.0, 0.0, 8.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from loopdsl.errors import Diagnostic, LoopError
+from loopdsl.model import Model
+from loopdsl.simulate.codegen import Program, compile_plan
+from loopdsl.simulate.lower import System, lower
+from loopdsl.simulate.plan import Plan, build_plan
+
+METHODS = ("euler", "rk4")
+
+
+@dataclass
+class Compiled:
+    """A model ready to run: its lowered system, plan and compiled functions."""
+
+    model: Model
+    system: System
+    plan: Plan
+    program: Program
+    method: str
+
+    @property
+    def nsteps(self) -> int:
+        s = self.system
+        return int(math.floor((s.stop - s.start) / s.dt + 1e-9))
+
+    @property
+    def times(self) -> np.ndarray:
+        s = self.system
+        return s.start + np.arange(self.nsteps + 1) * s.dt
+
+
+def settings(model: Model, start: float | None, stop: float | None, dt: float | None,
+             method: str | None) -> tuple[float, float, float, str]:
+    """The run's start, stop, dt and method: arguments, else the model's, else defaults."""
+    time = model.time
+    start = float(start) if start is not None else (time.start if time else 0.0)
+    stop = float(stop) if stop is not None else (time.stop if time else 100.0)
+    dt = float(dt) if dt is not None else (time.step if time else 1.0)
+    method = (method or model.method or "euler").lower()
+    if method not in METHODS:
+        raise LoopError(f"unknown integration method '{method}', expected euler or rk4")
+    if not (math.isfinite(dt) and dt > 0):
+        raise LoopError(f"the time step must be a positive number, not {dt:g}")
+    if not (math.isfinite(start) and math.isfinite(stop)) or stop < start:
+        raise LoopError(f"the run must end after it starts (start {start:g}, stop {stop:g})")
+    if (stop - start) / dt > 1e8:
+        raise LoopError(f"{(stop - start) / dt:.3g} steps is too many for one run",)
+    return start, stop, dt, method
+
+
+def prepare(model: Model, start: float | None = None, stop: float | None = None,
+            dt: float | None = None, method: str | None = None,
+            overrides: Mapping[str, Any] | None = None) -> Compiled:
+    """Lower, plan and compile a checked model for running."""
+    start, stop, dt, method = settings(model, start, stop, dt, method)
+    system = lower(model, dt, start, stop, overrides)
+    plan = build_plan(system)
+    return Compiled(model, system, plan, compile_plan(plan), method)
+
+
+def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Run every step; return OUT, shaped (max_lag + steps + 1, slots, runs).
+
+    Rows before ``plan.max_lag`` are the (zero) values before the start.
+    """
+    plan, prog, system = c.plan, c.program, c.system
+    dt, start = system.dt, system.start
+    nsteps = c.nsteps
+    P = plan.max_lag
+    OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
+    PR = params if params is not None else np.zeros((0, runs))
+    rng = rng if rng is not None else np.random.default_rng()
+    cs = slice(*plan.const_slots)
+    ss = slice(*plan.stock_slots)
+    nstock = ss.stop - ss.start
+    DV = np.zeros((nstock, runs))
+    rk4 = c.method == "rk4" and nstock > 0
+    if rk4:
+        K = [np.zeros((nstock, runs)) for _ in range(4)]
+        Y = np.zeros((plan.nslots, runs))
+    every = max(1, nsteps // 100)
+    with np.errstate(all="ignore"):
+        X = OUT[P]
+        prog.init(X, OUT, P, 0, np.float64(start), PR, rng, runs, DV)
+        _check(c, X, 0, start)
+        for n in range(1, nsteps + 1):
+            b = P + n
+            Xp = OUT[b - 1]
+            X = OUT[b]
+            tp = np.float64(start + (n - 1) * dt)
+            t = np.float64(start + n * dt)
+            X[cs] = Xp[cs]
+            if nstock:
+                if rk4:
+                    _rk4(prog, Xp, X, Y, OUT, b - 1, n - 1, tp, dt, PR, rng, runs, K, ss)
+                else:
+                    prog.deriv(Xp, OUT, b - 1, n - 1, tp, PR, rng, runs, DV)
+                    X[ss] = Xp[ss] + dt * DV
+            prog.step(X, OUT, b, n, t, PR, rng, runs, DV)
+            _check(c, X, n, float(t))
+            if progress is not None and n % every == 0:
+                progress(n, nsteps)
+    if progress is not None:
+        progress(nsteps, nsteps)
+    return OUT
+
+
+def _rk4(prog: Program, Xp: np.ndarray, X: np.ndarray, Y: np.ndarray, OUT: np.ndarray,
+         b: int, n: int, tp: np.float64, dt: float, PR: np.ndarray, rng: Any, runs: int,
+         K: list[np.ndarray], ss: slice) -> None:
+    k1, k2, k3, k4 = K
+    prog.deriv(Xp, OUT, b, n, tp, PR, rng, runs, k1)
+    Y[...] = Xp
+    half = np.float64(tp + dt / 2)
+    Y[ss] = Xp[ss] + (dt / 2) * k1
+    prog.cont(Y, OUT, b, n, half, PR, rng, runs, k2)
+    prog.deriv(Y, OUT, b, n, half, PR, rng, runs, k2)
+    Y[ss] = Xp[ss] + (dt / 2) * k2
+    prog.cont(Y, OUT, b, n, half, PR, rng, runs, k3)
+    prog.deriv(Y, OUT, b, n, half, PR, rng, runs, k3)
+    Y[ss] = Xp[ss] + dt * k3
+    end = np.float64(tp + dt)
+    prog.cont(Y, OUT, b, n, end, PR, rng, runs, k4)
+    prog.deriv(Y, OUT, b, n, end, PR, rng, runs, k4)
+    X[ss] = Xp[ss] + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def _check(c: Compiled, X: np.ndarray, n: int, t: float) -> None:
+    total = X.sum()
+    if math.isfinite(total) or np.isfinite(X).all():
+        return
+    plan = c.plan
+    if n == 0:
+        order = plan.init_order
+    else:
+        order = list(range(len(c.system.vars)))
+        order = [i for i in order if c.system.vars[i].kind == "stock"] + plan.step_order
+    for i in order:
+        row = X[plan.slot[i]]
+        bad = ~np.isfinite(row)
+        if bad.any():
+            raise bad_value(c, i, float(t), int(np.argmax(bad)), float(row[bad][0]),
+                            X.shape[1])
+    raise LoopError(f"at time {t:g} a value became NaN or infinite")  # pragma: no cover
+
+
+def bad_value(c: Compiled, index: int, t: float, run_index: int, value: float,
+              runs: int) -> LoopError:
+    """The error for a variable that became NaN or infinite, naming a loop through it."""
+    var = c.system.vars[index]
+    name = var.owner
+    what = "NaN (not a number)" if math.isnan(value) else (
+        "infinite" if value > 0 else "minus infinite")
+    where = f" in run {run_index + 1}" if runs > 1 else ""
+    detail = f"'{name}' became {what} at time {t:g}{where}"
+    if var.id != name:
+        detail += " (inside its builtin function)"
+    cause = ("a division by zero, the logarithm or square root of a value out of range, "
+             "or a value growing beyond the range of numbers")
+    loop = loop_through(c.model, name)
+    hint = (f"the loop feeding it: {' -> '.join(loop + loop[:1])}" if loop
+            else "no feedback loop runs through it; check its equation and inputs")
+    return LoopError([Diagnostic(f"the run stopped: {detail}; the cause is {cause}",
+                                 c.model.source or "<model>", hint=hint)])
+
+
+def loop_through(model: Model, node: str) -> list[str]:
+    """The shortest feedback loop through a node in the model's graph (empty if none)."""
+    import networkx as nx
+
+    G = model.graph
+    if node not in G:
+        return []
+    best: list[str] | None = None
+    for succ in G.successors(node):
+        if succ == node:
+            return [node]
+        try:
+            path = nx.shortest_path(G, succ, node)
+        except nx.NetworkXNoPath:
+            continue
+        if best is None or len(path) < len(best) + 1:
+            best = [node] + path[:-1]
+    return best or []

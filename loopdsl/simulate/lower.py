@@ -1,0 +1,568 @@
+"""Lower a checked model into a flat system of variables with small expression trees (IR).
+
+Every model node becomes a :class:`Var`; the memory builtins (SMTH*, DELAY*, TREND,
+FORCST, INIT, PREVIOUS) become internal stocks, constants and delayed reads. Plain
+nodes become equations over delayed reads (docs/semantics.md). The IR is plain tuples:
+
+``("num", v)``, ``("var", index, lag)`` (the value ``lag`` steps ago), ``("time",)``,
+``("step",)`` (the step number), ``("param", j)`` (a per-run value), ``("op", name, args)``,
+``("sum", signs, args)``, ``("lookup", table, arg)``, ``("rand", kind, args)``.
+
+>>> import loopdsl
+>>> sys = lower(loopdsl.loads("a -[gain 2]-> b -> a"), dt=1.0)
+>>> [(v.id, v.kind) for v in sys.vars]
+[('a', 'plain'), ('b', 'plain')]
+>>> sys.vars[1].step
+('sum', (1,), (('op', 'mul', (('num', 2.0), ('var', 0, 1))),))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.errors import Diagnostic, LoopError, did_you_mean
+from loopdsl.model import (
+    Aux, Binary, Call, Constant, Expr, Flow, If, Link, Lookup, LookupDef, Model, Name, Num,
+    PlainNode, Stock, Unary,
+)
+
+IR = tuple
+ZERO: IR = ("num", 0.0)
+ONE: IR = ("num", 1.0)
+
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "mod": "mod",
+           "=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
+           "and": "and", "or": "or"}
+_UNARY_FUNCS = {"abs", "exp", "ln", "log10", "sqrt", "int", "sin", "cos", "tan", "arcsin",
+                "arccos", "arctan"}
+RANDOM_KINDS = ("random", "normal", "lognormal", "poisson", "exprnd")
+
+
+class Param:
+    """An override whose value differs per run: column ``index`` of the parameter array."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+@dataclass
+class Var:
+    """One simulated variable.
+
+    ``kind``: ``const`` (computed once), ``stock`` (integrated), ``aux`` (an equation each
+    step) or ``plain`` (a plain node: an equation each step, held in RK4 stages).
+    """
+
+    id: str
+    kind: str
+    owner: str
+    visible: bool = True
+    init: IR | None = None
+    step: IR | None = None
+    deriv: IR | None = None
+    non_negative: bool = False
+    inflows: list[int] = field(default_factory=list)
+    outflows: list[int] = field(default_factory=list)
+
+
+@dataclass
+class System:
+    """The lowered model: variables, lookup tables, warnings and run settings."""
+
+    vars: list[Var]
+    tables: list[Lookup]
+    warnings: list[str]
+    index: dict[str, int]
+    start: float
+    stop: float
+    dt: float
+    nparams: int = 0
+    uses_random: bool = False
+
+
+def _error(model: Model, message: str, pos: Any = None, hint: str | None = None) -> LoopError:
+    line = getattr(pos, "line", None)
+    column = getattr(pos, "column", None)
+    source_line = None
+    return LoopError([Diagnostic(message, model.source or "<model>", line, column, source_line,
+                                 hint)])
+
+
+class Lowerer:
+    def __init__(self, model: Model, dt: float, start: float, stop: float,
+                 overrides: Mapping[str, Any]):
+        self.model = model
+        self.dt = dt
+        self.start = start
+        self.stop = stop
+        self.nodes = {n.id: n for n in model.nodes}
+        self.lookups = {n.id: n for n in model.nodes if isinstance(n, LookupDef)}
+        self.overrides = dict(overrides)
+        self.vars: list[Var] = []
+        self.index: dict[str, int] = {}
+        self.tables: list[Lookup] = []
+        self.table_index: dict[int, int] = {}
+        self.warnings: list[str] = []
+        self.uses_random = False
+        self.owner = ""
+        self._folding: set[str] = set()
+
+    # -- variables ---------------------------------------------------------
+
+    def new_var(self, id: str, kind: str, owner: str, visible: bool = True) -> int:
+        base, k = id, 1
+        while id in self.index:
+            k += 1
+            id = f"{base}#{k}"
+        self.index[id] = len(self.vars)
+        self.vars.append(Var(id=id, kind=kind, owner=owner, visible=visible))
+        return self.index[id]
+
+    def run(self) -> System:
+        model = self.model
+        for name in self.overrides:
+            if name not in self.nodes or name in self.lookups:
+                raise _error(model, f"cannot set '{name}': the model has no such variable",
+                             hint=did_you_mean(name, [n for n in self.nodes
+                                                      if n not in self.lookups]))
+        variables = [n for n in model.nodes if not isinstance(n, LookupDef)]
+        kinds = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux", Constant: "const"}
+        for node in variables:
+            kind = kinds[type(node)]
+            if isinstance(node, (Aux, Flow)) and node.equation is None and node.lookup is None \
+                    and node.id not in self.overrides:
+                kind = "plain"
+            if node.id in self.overrides and isinstance(node, (Aux, Flow)):
+                kind = "aux"
+            self.new_var(node.id, kind, node.id)
+        self.links_into: dict[str, list[Link]] = {}
+        for link in model.links:
+            self.links_into.setdefault(link.target, []).append(link)
+        self.flows_of = self._flows_of(variables)
+        for node in variables:
+            self.owner = node.id
+            var = self.vars[self.index[node.id]]
+            if isinstance(node, Stock):
+                self.stock(node, var)
+            elif isinstance(node, Constant):
+                var.init = self.value_override(node.id) or (
+                    self.expr(node.equation) if node.equation is not None else ZERO)
+            elif var.kind == "plain":
+                self.plain(node, var)
+            else:
+                override = self.value_override(node.id)
+                if override is not None:
+                    e = override
+                else:
+                    e = self.expr(node.equation) if node.equation is not None else ("time",)
+                    if node.lookup is not None:
+                        e = ("lookup", self.table(node.lookup), e)
+                if isinstance(node, Flow) and node.non_negative:
+                    e = ("op", "max", (e, ZERO))
+                var.step = var.init = e
+        for node in variables:
+            if isinstance(node, Stock) and node.non_negative:
+                var = self.vars[self.index[node.id]]
+                var.non_negative = True
+        return System(self.vars, self.tables, self.warnings, self.index, self.start, self.stop,
+                      self.dt, sum(1 for v in self.overrides.values() if isinstance(v, Param)),
+                      self.uses_random)
+
+    def value_override(self, node_id: str) -> IR | None:
+        if node_id not in self.overrides:
+            return None
+        value = self.overrides[node_id]
+        if isinstance(value, Param):
+            return ("param", value.index)
+        if isinstance(value, (int, float)):
+            return ("num", float(value))
+        return self.expr(value)
+
+    def _flows_of(self, variables: list[Any]) -> dict[str, tuple[list[str], list[str]]]:
+        flows: dict[str, tuple[list[str], list[str]]] = {}
+        for node in variables:
+            if isinstance(node, Stock):
+                flows[node.id] = (list(node.inflows), list(node.outflows))
+        for node in variables:
+            if isinstance(node, Flow):
+                if node.target in flows and node.id not in flows[node.target][0]:
+                    flows[node.target][0].append(node.id)
+                if node.source in flows and node.id not in flows[node.source][1]:
+                    flows[node.source][1].append(node.id)
+        return flows
+
+    def stock(self, node: Stock, var: Var) -> None:
+        override = self.value_override(node.id)
+        if override is not None:
+            var.init = override
+        else:
+            var.init = self.expr(node.initial) if node.initial is not None else ZERO
+        inflows, outflows = self.flows_of.get(node.id, ([], []))
+        for name in inflows + outflows:
+            if name not in self.index:
+                raise _error(self.model, f"stock '{node.id}': flow '{name}' is not a variable",
+                             node.pos)
+        var.inflows = [self.index[f] for f in inflows]
+        var.outflows = [self.index[f] for f in outflows]
+        terms: list[IR] = [("var", i, 0) for i in var.inflows]
+        if not inflows and not outflows:
+            terms = [self.link_term(link) for link in self.links_into.get(node.id, [])]
+        into: IR = ("sum", (1,) * len(terms), tuple(terms)) if terms else ZERO
+        if node.capacity is not None:
+            into = ("op", "mul", (into, self.cap_factor(var, node.capacity, lag=0)))
+        if var.outflows:
+            out = tuple(("var", i, 0) for i in var.outflows)
+            into = ("sum", (1,) + (-1,) * len(out), (into,) + out)
+        var.deriv = into
+
+    def cap_factor(self, var: Var, capacity: Expr, lag: int) -> IR:
+        me = ("var", self.index[var.id], lag)
+        return ("op", "max", (ZERO, ("op", "sub", (ONE, ("op", "div", (me, self.expr(capacity)))))))
+
+    def plain(self, node: Any, var: Var) -> None:
+        terms = [self.link_term(link) for link in self.links_into.get(node.id, [])]
+        push = getattr(node, "push", None)
+        if push is not None:
+            terms.insert(0, self.expr(push))
+        body: IR = ("sum", (1,) * len(terms), tuple(terms)) if terms else ZERO
+        capacity = getattr(node, "capacity", None)
+        if capacity is not None:
+            body = ("op", "mul", (body, self.cap_factor(var, capacity, lag=1)))
+        decay = getattr(node, "decay", None)
+        if decay is not None:
+            keep = ("op", "sub", (ONE, self.expr(decay)))
+            body = ("sum", (1, 1), (body, ("op", "mul", (keep, ("var", self.index[var.id], 1)))))
+        var.step = body
+        initial = self.value_override(node.id)
+        if initial is None and getattr(node, "initial", None) is not None:
+            initial = self.expr(node.initial)
+        var.init = body if initial is None else ("sum", (1, 1), (initial, body))
+
+    def link_term(self, link: Link) -> IR:
+        where = f"link {link.source} -> {link.target}"
+        if link.polarity == "?":
+            raise _error(self.model, f"{where} has an unknown sign '?': a run needs to know "
+                         "whether it adds or subtracts", link.pos,
+                         "write -[+]-> or -[-]-> for this link")
+        sign = -1.0 if link.polarity == "-" else 1.0
+        defaulted = []
+        if link.gain is None:
+            defaulted.append("gain 1")
+            gain: IR = ("num", sign)
+        else:
+            value = self.fold(link.gain)
+            gain = ("num", sign * value) if value is not None else \
+                ("op", "mul", (("num", sign), self.constant(self.expr(link.gain), "gain")))
+        if link.delay is None:
+            defaulted.append("delay 1")
+            delay = 1.0
+        else:
+            delay = self.fold(link.delay)
+            if delay is None:
+                raise _error(self.model, f"{where}: the delay must be a number or a constant",
+                             link.pos)
+        if defaulted:
+            self.warnings.append(f"{where}: {' and '.join(defaulted)} (default)")
+        steps = self.steps(delay, where, link.pos)
+        source = self.index.get(link.source)
+        if source is None:
+            raise _error(self.model, f"{where}: '{link.source}' is not a variable", link.pos)
+        read = ("var", source, steps)
+        return read if gain == ONE else ("op", "mul", (gain, read))
+
+    def steps(self, delay: float, where: str, pos: Any) -> int:
+        if delay < 0:
+            raise _error(self.model, f"{where}: a delay cannot be negative", pos)
+        ratio = delay / self.dt
+        steps = round(ratio)
+        if abs(ratio - steps) > 1e-9 * max(1.0, abs(ratio)):
+            raise _error(self.model, f"{where}: the delay {delay:g} is not a whole number of "
+                         f"steps of dt = {self.dt:g}", pos,
+                         "choose a dt that divides every delay (for instance --dt "
+                         f"{_divisor(delay, self.dt):g})")
+        return int(steps)
+
+    def constant(self, e: IR, what: str) -> IR:
+        if e[0] == "num":
+            return e
+        index = self.new_var(f"{self.owner}#{what}", "const", self.owner, visible=False)
+        self.vars[index].init = e
+        return ("var", index, 0)
+
+    def table(self, lookup: Lookup) -> int:
+        key = id(lookup)
+        if key not in self.table_index:
+            self.table_index[key] = len(self.tables)
+            self.tables.append(lookup)
+        return self.table_index[key]
+
+    # -- constant folding --------------------------------------------------
+
+    def fold(self, e: Expr | None) -> float | None:
+        """The value of an expression made of numbers and constants, else None."""
+        if e is None:
+            return None
+        if isinstance(e, Num):
+            return e.value
+        if isinstance(e, Unary) and e.op in "+-":
+            v = self.fold(e.operand)
+            return None if v is None else (-v if e.op == "-" else v)
+        if isinstance(e, Binary) and e.op in ("+", "-", "*", "/", "^"):
+            a, b = self.fold(e.left), self.fold(e.right)
+            if a is None or b is None:
+                return None
+            try:
+                return {"+": a + b, "-": a - b, "*": a * b,
+                        "/": a / b if b else math.nan, "^": a ** b if a > 0 else math.nan}[e.op]
+            except (OverflowError, ZeroDivisionError):
+                return None
+        if isinstance(e, Name):
+            low = e.name.lower()
+            if e.name not in self.nodes:
+                return {"dt": self.dt, "pi": math.pi, "starttime": self.start,
+                        "stoptime": self.stop}.get(low)
+            if e.name in self._folding:
+                return None
+            if e.name in self.overrides:
+                value = self.overrides[e.name]
+                if isinstance(value, (int, float)):
+                    return float(value)
+                if isinstance(value, Param):
+                    return None
+                self._folding.add(e.name)
+                try:
+                    return self.fold(value)
+                finally:
+                    self._folding.discard(e.name)
+            node = self.nodes[e.name]
+            if isinstance(node, (Constant, Aux)) and getattr(node, "lookup", None) is None:
+                self._folding.add(e.name)
+                try:
+                    return self.fold(node.equation)
+                finally:
+                    self._folding.discard(e.name)
+        return None
+
+    # -- expressions -------------------------------------------------------
+
+    def expr(self, e: Expr) -> IR:
+        if isinstance(e, Num):
+            return ("num", float(e.value))
+        if isinstance(e, Name):
+            return self.name(e)
+        if isinstance(e, Unary):
+            inner = self.expr(e.operand)
+            if e.op == "+":
+                return inner
+            if e.op == "-":
+                return ("num", -inner[1]) if inner[0] == "num" else ("op", "neg", (inner,))
+            return ("op", "not", (inner,))
+        if isinstance(e, Binary):
+            left, right = self.expr(e.left), self.expr(e.right)
+            if e.op in ("+", "-"):
+                signs: list[int] = []
+                terms: list[IR] = []
+                for part, sign in ((left, 1), (right, 1 if e.op == "+" else -1)):
+                    if part[0] == "sum":
+                        signs.extend(s * sign for s in part[1])
+                        terms.extend(part[2])
+                    else:
+                        signs.append(sign)
+                        terms.append(part)
+                return ("sum", tuple(signs), tuple(terms))
+            return ("op", _BINARY[e.op], (left, right))
+        if isinstance(e, If):
+            return ("op", "where", (self.expr(e.cond), self.expr(e.then), self.expr(e.orelse)))
+        if isinstance(e, Call):
+            return self.call(e)
+        raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
+
+    def name(self, e: Name) -> IR:
+        if e.name in self.index and e.name in self.nodes:
+            return ("var", self.index[e.name], 0)
+        low = e.name.lower()
+        if low == "time":
+            return ("time",)
+        constants = {"dt": self.dt, "starttime": self.start, "stoptime": self.stop,
+                     "pi": math.pi, "inf": math.inf}
+        if low in constants:
+            return ("num", constants[low])
+        raise _error(self.model, f"undefined name '{e.name}'", e.pos)
+
+    def call(self, e: Call) -> IR:
+        func = e.func
+        if func in self.lookups and func not in BUILTIN_FUNCTIONS:
+            return ("lookup", self.table(self.lookups[func].lookup), self.expr(e.args[0]))
+        if func not in BUILTIN_FUNCTIONS and func.lower() in self.lookups:
+            return ("lookup", self.table(self.lookups[func.lower()].lookup), self.expr(e.args[0]))
+        f = func.lower()
+        if f == "lookup":
+            table = e.args[0]
+            if not isinstance(table, Name) or table.name not in self.lookups:
+                raise _error(self.model, "LOOKUP's first argument must name a lookup", e.pos)
+            return ("lookup", self.table(self.lookups[table.name].lookup), self.expr(e.args[1]))
+        memory = getattr(self, "mem_" + f, None)
+        if memory is not None:
+            return memory(e)
+        args = tuple(self.expr(a) for a in e.args)
+        if f in _UNARY_FUNCS or f in ("min", "max", "mod"):
+            return ("op", f, args)
+        if f == "safediv":
+            return ("op", "safediv", args if len(args) == 3 else args + (ZERO,))
+        if f == "step":
+            return ("op", "step", (("time",),) + args)
+        if f == "ramp":
+            start = args[1] if len(args) > 1 else ("num", self.start)
+            end = args[2] if len(args) > 2 else ("num", math.inf)
+            return ("op", "ramp", (("time",), args[0], start, end))
+        if f == "pulse":
+            first = args[1] if len(args) > 1 else ("num", self.start)
+            interval = args[2] if len(args) > 2 else ZERO
+            return ("op", "pulse", (("time",), args[0], first, interval))
+        if f in RANDOM_KINDS:
+            self.uses_random = True
+            return self.random(f, args)
+        raise _error(self.model, f"unknown function '{func}'", e.pos)  # pragma: no cover
+
+    def random(self, f: str, args: tuple) -> IR:
+        inf = ("num", math.inf)
+        if f == "random":
+            lo = args[0] if len(args) > 0 else ZERO
+            hi = args[1] if len(args) > 1 else ONE
+            return ("rand", "uniform", (lo, hi))
+        if f in ("normal", "lognormal"):
+            lo = args[3] if len(args) > 3 else ("num", -math.inf)
+            hi = args[4] if len(args) > 4 else inf
+            return ("rand", f, (args[0], args[1], lo, hi))
+        if f == "poisson":
+            lo = args[2] if len(args) > 2 else ("num", -math.inf)
+            hi = args[3] if len(args) > 3 else inf
+            return ("rand", "poisson", (args[0], lo, hi))
+        return ("rand", "exponential", (args[0],))
+
+    # -- memory builtins -------------------------------------------------
+
+    def _stage(self, what: str, init: IR, deriv_of) -> int:
+        index = self.new_var(f"{self.owner}#{what}", "stock", self.owner, visible=False)
+        var = self.vars[index]
+        var.init = init
+        var.deriv = deriv_of(("var", index, 0))
+        return index
+
+    def _smooth(self, e: Call, n: int, init_arg: int) -> IR:
+        source = self.expr(e.args[0])
+        time = self.expr(e.args[1])
+        init = self.expr(e.args[init_arg]) if len(e.args) > init_arg else source
+        stage_time = time if n == 1 else ("op", "div", (time, ("num", float(n))))
+        current = source
+        for k in range(n):
+            feed = current
+            index = self._stage(f"{e.func.lower()}{k + 1}", init, lambda me, feed=feed: (
+                "op", "div", (("sum", (1, -1), (feed, me)), stage_time)))
+            current = ("var", index, 0)
+        return current
+
+    def mem_smth1(self, e: Call) -> IR:
+        return self._smooth(e, 1, 2)
+
+    def mem_smth3(self, e: Call) -> IR:
+        return self._smooth(e, 3, 2)
+
+    def mem_smthn(self, e: Call) -> IR:
+        return self._smooth(e, self.order(e), 3)
+
+    def order(self, e: Call) -> int:
+        n = self.fold(e.args[2])
+        if n is None or not math.isfinite(n):
+            raise _error(self.model, f"{e.func.upper()}: the order n must be a number", e.pos)
+        return max(1, int(round(n)))
+
+    def _material(self, e: Call, n: int, init_arg: int) -> IR:
+        source = self.expr(e.args[0])
+        time = self.expr(e.args[1])
+        init = self.expr(e.args[init_arg]) if len(e.args) > init_arg else source
+        stage_time = time if n == 1 else ("op", "div", (time, ("num", float(n))))
+        feed = source
+        for k in range(n):
+            index = self._stage(f"{e.func.lower()}{k + 1}",
+                                ("op", "mul", (init, stage_time)),
+                                lambda me, feed=feed: ("sum", (1, -1), (
+                                    feed, ("op", "div", (me, stage_time)))))
+            feed = ("op", "div", (("var", index, 0), stage_time))
+        return feed
+
+    def mem_delay1(self, e: Call) -> IR:
+        return self._material(e, 1, 2)
+
+    def mem_delay3(self, e: Call) -> IR:
+        return self._material(e, 3, 2)
+
+    def mem_delayn(self, e: Call) -> IR:
+        return self._material(e, self.order(e), 3)
+
+    def _pipeline(self, source: IR, steps: int, init: IR | None, what: str) -> IR:
+        if steps == 0:
+            return source
+        copy = self.new_var(f"{self.owner}#{what}_input", "aux", self.owner, visible=False)
+        self.vars[copy].step = self.vars[copy].init = source
+        start_value = self.constant(init if init is not None else ("var", copy, 0), what)
+        return ("op", "where", (("op", "lt", (("step",), ("num", float(steps)))),
+                                start_value, ("var", copy, steps)))
+
+    def mem_delay(self, e: Call) -> IR:
+        time = self.fold(e.args[1])
+        if time is None:
+            raise _error(self.model, "DELAY: the delay time must be a number or a constant "
+                         "(use DELAY1 or DELAY3 for a varying time)", e.pos)
+        steps = max(0, int(round(time / self.dt)))
+        init = self.expr(e.args[2]) if len(e.args) > 2 else None
+        return self._pipeline(self.expr(e.args[0]), steps, init, "delay")
+
+    def mem_previous(self, e: Call) -> IR:
+        init = self.expr(e.args[1]) if len(e.args) > 1 else None
+        return self._pipeline(self.expr(e.args[0]), 1, init, "previous")
+
+    def mem_init(self, e: Call) -> IR:
+        return self.constant(self.expr(e.args[0]), "init")
+
+    def _trend(self, e: Call) -> tuple[IR, IR]:
+        source = self.expr(e.args[0])
+        time = self.expr(e.args[1])
+        initial_trend = self.expr(e.args[2]) if len(e.args) > 2 else ZERO
+        init = ("op", "div", (source, ("sum", (1, 1), (ONE, ("op", "mul", (initial_trend,
+                                                                            time))))))
+        avg = self._stage("trend", init, lambda me: ("op", "div", (
+            ("sum", (1, -1), (source, me)), time)))
+        a = ("var", avg, 0)
+        trend = ("op", "safediv", (("sum", (1, -1), (source, a)),
+                                   ("op", "mul", (time, ("op", "abs", (a,)))), ZERO))
+        return source, trend
+
+    def mem_trend(self, e: Call) -> IR:
+        return self._trend(e)[1]
+
+    def mem_forcst(self, e: Call) -> IR:
+        horizon = self.expr(e.args[2])
+        args = [e.args[0], e.args[1]] + ([e.args[3]] if len(e.args) > 3 else [])
+        source, trend = self._trend(Call(func="trend", args=args, pos=e.pos))
+        return ("op", "mul", (source, ("sum", (1, 1), (ONE, ("op", "mul", (trend, horizon))))))
+
+
+def _divisor(delay: float, dt: float) -> float:
+    """A step no larger than dt that divides the delay (for the error hint)."""
+    if delay <= 0:
+        return dt
+    k = max(1, math.ceil(delay / dt))
+    return delay / k
+
+
+def lower(model: Model, dt: float, start: float | None = None, stop: float | None = None,
+          overrides: Mapping[str, Any] | None = None) -> System:
+    """Lower a checked model; overrides map a node id to a number, an Expr or a :class:`Param`."""
+    time = model.time
+    start = start if start is not None else (time.start if time else 0.0)
+    stop = stop if stop is not None else (time.stop if time else 100.0)
+    return Lowerer(model, dt, start, stop, overrides or {}).run()
