@@ -18,7 +18,7 @@ level).
 >>> program = compile_plan(build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"),
 ...                                      dt=1.0)))
 >>> print(program.source["step"].splitlines()[1].strip())
-X[0:2] = (C0 * OUT[b - 1][I0])
+X[0:2] = (C2 * OUT[b - 1][I3])
 """
 
 from __future__ import annotations
