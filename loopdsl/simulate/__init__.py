@@ -126,7 +126,8 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
     slots = [c.plan.slot[c.system.index[n]] for n in names]
     values = out[c.plan.max_lag:, slots, :]
     time_unit = model.time.unit if model.time else None
-    common = dict(labels=labels, units=units, warnings=c.system.warnings, scenario=scenario,
+    kinds = {n.id: n.kind for n in model.nodes}
+    common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings, scenario=scenario,
                   title=model.title or model.name, time_unit=time_unit)
     if sampled is None:
         return SimulationResult(c.times, names, np.ascontiguousarray(values[:, :, 0]),

@@ -106,6 +106,7 @@ class Lowerer:
         self.tables: list[Lookup] = []
         self.table_index: dict[int, int] = {}
         self.warnings: list[str] = []
+        self.defaulted: dict[str, list[str]] = {}
         self.uses_random = False
         self.owner = ""
         self._folding: set[str] = set()
@@ -163,6 +164,12 @@ class Lowerer:
                 if isinstance(node, Flow) and node.non_negative:
                     e = ("op", "max", (e, ZERO))
                 var.step = var.init = e
+        words = {"gain 1": "gain 1", "delay 1": "delay 1 time unit"}
+        for what, links in self.defaulted.items():
+            self.warnings.append(f"{words[what]} (the default, see docs/semantics.md) on "
+                                 f"{len(links)} link{'s' if len(links) > 1 else ''} that "
+                                 f"give{'s' if len(links) == 1 else ''} none: "
+                                 + ", ".join(links))
         for node in variables:
             if isinstance(node, Stock) and node.non_negative:
                 var = self.vars[self.index[node.id]]
@@ -264,8 +271,8 @@ class Lowerer:
             if delay is None:
                 raise _error(self.model, f"{where}: the delay must be a number or a constant",
                              link.pos)
-        if defaulted:
-            self.warnings.append(f"{where}: {' and '.join(defaulted)} (default)")
+        for what in defaulted:
+            self.defaulted.setdefault(what, []).append(f"{link.source} -> {link.target}")
         steps = self.steps(delay, where, link.pos)
         source = self.index.get(link.source)
         if source is None:

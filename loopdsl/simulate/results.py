@@ -53,11 +53,12 @@ class SimulationResult:
                  labels: dict[str, str] | None = None, units: dict[str, str | None] | None = None,
                  warnings: Sequence[str] = (), scenario: str | None = None,
                  title: str | None = None, time_unit: str | None = None,
-                 method: str = "euler", dt: float = 1.0):
+                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
         self.time = time
         self.names = list(names)
         self._column = {n: k for k, n in enumerate(self.names)}
         self.data = data
+        self.kinds = kinds or {}
         self.labels = labels or {n: n for n in self.names}
         self.units = units or {}
         self.warnings = list(warnings)
@@ -95,7 +96,7 @@ class SimulationResult:
         cols = [self._column[n] for n in names]
         return SimulationResult(self.time, names, self.data[:, cols], self.labels, self.units,
                                 self.warnings, self.scenario, self.title, self.time_unit,
-                                self.method, self.dt)
+                                self.method, self.dt, self.kinds)
 
     def to_csv(self, path_or_buffer: str | Path | IO[str] | None = None) -> str | None:
         """CSV with a ``time`` column then one column per variable; returns the text when
@@ -146,11 +147,12 @@ class EnsembleResult:
                  warnings: Sequence[str] = (), scenario: str | None = None,
                  title: str | None = None, time_unit: str | None = None,
                  parameters: dict[str, np.ndarray] | None = None, seed: int | None = None,
-                 method: str = "euler", dt: float = 1.0):
+                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
         self.time = time
         self.names = list(names)
         self._column = {n: k for k, n in enumerate(self.names)}
         self.data = data  # (times, variables, runs)
+        self.kinds = kinds or {}
         self.labels = labels or {n: n for n in self.names}
         self.units = units or {}
         self.warnings = list(warnings)
@@ -178,7 +180,7 @@ class EnsembleResult:
         """Run k alone."""
         return SimulationResult(self.time, self.names, self.data[:, :, k], self.labels,
                                 self.units, self.warnings, self.scenario, self.title,
-                                self.time_unit, self.method, self.dt)
+                                self.time_unit, self.method, self.dt, self.kinds)
 
     def percentiles(self, name: str, qs: Sequence[float] = PERCENTILES) -> dict[float, np.ndarray]:
         """Per-time percentiles of one variable across runs."""

@@ -1,0 +1,97 @@
+"""Charts of runs: variables over time, scenarios together, ensembles as percentile bands.
+
+matplotlib is an optional extra, imported only inside :func:`plot_results`.
+
+>>> import numpy as np
+>>> from loopdsl.simulate.results import SimulationResult
+>>> r = SimulationResult(np.arange(3.0), ["a"], np.ones((3, 1)), labels={"a": "Трафик 流量"},
+...                      title="demo", time_unit="month")
+>>> plot_results([r], fmt="svg")[:5] == b"<?xml"
+True
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def _font_family() -> list[str]:
+    from matplotlib import font_manager
+
+    from loopdsl.dominance_plot import CJK_FONTS
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
+
+
+def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
+                 fmt: str = "png", title: str | None = None) -> bytes:
+    """One chart of the given results (runs or ensembles, one per scenario).
+
+    Each variable has its colour; each scenario its line style. Ensembles show the
+    median with 25-75% and 5-95% bands. Returns the image as bytes (png or svg).
+    """
+    from loopdsl.errors import LoopError
+
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover - matplotlib is an extra
+        raise LoopError("plotting needs matplotlib: pip install 'loopdsl[plot]'") from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    first = results[0]
+    if not names:
+        names = [n for n in first.names if first.kinds.get(n) != "const"] or first.names
+    names = list(names)
+    styles = ["-", "--", ":", "-."]
+    units = {first.units.get(n) for n in names}
+    with plt.rc_context({"font.family": _font_family(), "svg.fonttype": "none",
+                         "svg.hashsalt": "loopdsl"}):
+        fig, ax = plt.subplots(figsize=(12, 5.6))
+        cmap = plt.get_cmap("tab10")
+        for s, result in enumerate(results):
+            style = styles[s % len(styles)]
+            suffix = ""
+            if len(results) > 1:
+                suffix = f" — {result.scenario or 'base'}"
+            for k, name in enumerate(names):
+                color = cmap(k % 10)
+                label = result.labels.get(name, name)
+                unit = result.units.get(name)
+                text = label + (f" ({unit})" if unit and len(units) > 1 else "") + suffix
+                if hasattr(result, "percentiles"):
+                    p = result.percentiles(name, (5, 25, 50, 75, 95))
+                    ax.fill_between(result.time, p[5], p[95], color=color, alpha=0.12,
+                                    linewidth=0)
+                    ax.fill_between(result.time, p[25], p[75], color=color, alpha=0.25,
+                                    linewidth=0)
+                    ax.plot(result.time, p[50], style, color=color, label=text)
+                else:
+                    ax.plot(result.time, result[name], style, color=color, label=text)
+        unit = first.time_unit
+        ax.set_xlabel(f"time ({unit})" if unit else "time")
+        only = next(iter(units)) if len(units) == 1 else None
+        ax.set_ylabel(f"value ({only})" if only else "value")
+        heading = title or first.title or "simulation"
+        if hasattr(first, "runs"):
+            heading += f"\nmedian, 25-75% and 5-95% bands of {first.runs} runs"
+        ax.set_title(heading)
+        ax.grid(True, alpha=0.3)
+        if len(names) * len(results) <= 40:
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=120 if fmt == "png" else None,
+                    metadata={"Date": None} if fmt == "svg" else None)
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def percentile_band(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-time (low, high) percentiles of a (times x runs) array."""
+    lo, hi = np.percentile(values, [low, high], axis=1)
+    return lo, hi
