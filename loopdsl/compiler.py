@@ -373,7 +373,7 @@ def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
     i = 0
     pending: list[str] = []
     for token in comments:
-        text = token.value[1:]
+        text = token.value[1:].rstrip()  # trailing blanks (and CR of CRLF files) are not kept
         text = text[1:] if text.startswith(" ") else text
         line = token.line
         while i < len(ordered) and ordered[i][1] < line:  # statements wholly before it

@@ -311,11 +311,18 @@ def _mask_through_next_statement(text: str, error_line: int) -> str | None:
 
 def _diagnostic(exc: UnexpectedInput, source: Source) -> Diagnostic:
     if isinstance(exc, UnexpectedToken):
-        name = _name_after_expression(exc)
-        if name is not None:
+        found = _name_after_expression(exc)
+        if found is not None:
+            name, last = found
+            hint = f"a new statement here would need '->' after '{name.value}'"
+            if last.value.lower() in ("if", "then", "else"):
+                hint = (f"'{last.value}' here is read as a name: put an IF expression inside "
+                        "an operation in parentheses, as in 1 + (IF c THEN a ELSE b)")
+            elif last.value.lower() in ("and", "or", "not", "mod"):
+                hint = f"'{last.value}' here is read as a name: is a value missing before it?"
             return source.diagnostic(
                 f"unexpected {describe_token(name)}, expected an operator", name.line,
-                name.column, f"a new statement here would need '->' after '{name.value}'")
+                name.column, hint)
         token = exc.token
         expected = _expected_here(exc)
         if token.type == "$END":
@@ -345,15 +352,21 @@ def _diagnostic(exc: UnexpectedInput, source: Source) -> Diagnostic:
 _EXPRESSION_RULES = frozenset({"num", "ref", "call", "paren", "binary", "unary", "if_expr"})
 
 
-def _name_after_expression(exc: UnexpectedToken) -> Token | None:
+def _name_after_expression(exc: UnexpectedToken) -> tuple[Token, Token] | None:
     """The name in ``aux x = 0.02 price``: read as a new statement, meant as an operand.
 
     When a name that could only start a link is on the line where the previous
     statement ended with an expression, an operator is the likelier mistake.
+    Returns (the name, the expression's last token).
     """
     state = getattr(getattr(exc, "interactive_parser", None), "parser_state", None)
     stack = getattr(state, "value_stack", None) or []
-    if len(stack) < 2 or not isinstance(stack[-1], Tree) or stack[-1].data != "name":
+    if len(stack) < 2:
+        return None
+    top = stack[-1]
+    if isinstance(top, Tree) and top.data == "name":
+        top = top.children[0]
+    if not (isinstance(top, Token) and top.type == "NAME"):
         return None
     previous = stack[-2]
     if isinstance(previous, Tree) and previous.data.startswith("__"):
@@ -364,9 +377,8 @@ def _name_after_expression(exc: UnexpectedToken) -> Token | None:
         in_expression = in_expression or last.data in _EXPRESSION_RULES
         children = [c for c in last.children if c is not None]
         last = children[-1] if children else None
-    name = stack[-1].children[0]
-    if in_expression and isinstance(last, Token) and last.end_line == name.line:
-        return name
+    if in_expression and isinstance(last, Token) and last.end_line == top.line:
+        return top, last
     return None
 
 

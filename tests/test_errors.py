@@ -165,6 +165,15 @@ flywheel.loop:1:23: error: unexpected name 'price', expected an operator; a new 
 """,
     ),
     (
+        'if_inside_an_operation',
+        'aux c = 1 + IF TIME > 5 THEN 1 ELSE 0\n',
+        """\
+flywheel.loop:1:16: error: unexpected name 'TIME', expected an operator; 'IF' here is read as a name: put an IF expression inside an operation in parentheses, as in 1 + (IF c THEN a ELSE b)
+    aux c = 1 + IF TIME > 5 THEN 1 ELSE 0
+                   ^
+""",
+    ),
+    (
         'lone_name',
         'aux x = 1\nprice\n',
         """\
@@ -577,7 +586,9 @@ BROKEN = [
     "123", '"x"', "a -> b ]->", "node a points [(1, 2)] foo", "stock s non_negative 5",
 ]
 # Every lark terminal name, and rule names a message must never show.
-TERMINALS = {t.name for t in get_parser().terminals} | {"__ANON", "$END", "ARROW_OPEN"}
+LANGUAGE_WORDS = {"IF", "THEN", "ELSE", "AND", "OR", "NOT", "MOD", "TIME"}  # users write these
+TERMINALS = ({t.name for t in get_parser().terminals} | {"__ANON", "$END", "ARROW_OPEN"}) \
+    - LANGUAGE_WORDS
 
 
 @pytest.mark.parametrize("text", BROKEN)
