@@ -124,13 +124,17 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
     model = c.model
     names, labels, units = _meta(model)
     slots = [c.plan.slot[c.system.index[n]] for n in names]
-    values = out[c.plan.max_lag:, slots, :]
+    P = c.plan.max_lag
+    if sampled is None:
+        values = np.take(out[P:, :, 0], slots, axis=1)[:, :, None]
+    else:
+        values = np.take(out[P:], slots, axis=1)
     time_unit = model.time.unit if model.time else None
     kinds = {n.id: n.kind for n in model.nodes}
     common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings, scenario=scenario,
                   title=model.title or model.name, time_unit=time_unit)
     if sampled is None:
-        return SimulationResult(c.times, names, np.ascontiguousarray(values[:, :, 0]),
+        return SimulationResult(c.times, names, values[:, :, 0],
                                 method=c.method, dt=c.system.dt, **common)
     return EnsembleResult(c.times, names, values, parameters=sampled, seed=seed,
                           method=c.method, dt=c.system.dt, **common)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -69,9 +70,15 @@ def prepare(model: Model, start: float | None = None, stop: float | None = None,
             overrides: Mapping[str, Any] | None = None) -> Compiled:
     """Lower, plan and compile a checked model for running."""
     start, stop, dt, method = settings(model, start, stop, dt, method)
-    system = lower(model, dt, start, stop, overrides)
-    plan = build_plan(system)
-    return Compiled(model, system, plan, compile_plan(plan), method)
+    enabled = gc.isenabled()
+    gc.disable()  # many small tuples: the collector would triple the compile time
+    try:
+        system = lower(model, dt, start, stop, overrides)
+        plan = build_plan(system)
+        return Compiled(model, system, plan, compile_plan(plan), method)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
