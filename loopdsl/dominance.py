@@ -551,8 +551,8 @@ def dominant_set(relative: Sequence[float], ids: Sequence[str],
 
 
 def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequence[LoopRecord],
-                     valid: np.ndarray | None = None,
-                     share: float = DOMINANCE_SHARE) -> list[Period]:
+                     valid: np.ndarray | None = None, share: float = DOMINANCE_SHARE,
+                     window: float | None = None) -> list[Period]:
     """Runs of steps with the same dominant set, per cycle partition, in time order.
 
     Parameters
@@ -567,27 +567,60 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
         Steps where scores are defined (others end a period and start none).
     share : float
         The share a dominant set explains (0.5 in [1]_).
+    window : float, optional
+        Judge dominance over consecutive windows of this many time units (from the
+        start) instead of step by step, on each loop's mean relative score over the
+        window's steps where some loop acts: "dominant over the selected time
+        period" [1]_. Useful for
+        discrete models with link delays, where the rings' waves arrive on different
+        steps.
 
     Returns
     -------
     list of Period
         By partition, then by start time. ``end`` is the time of the period's last
         step.
+
+    Examples
+    --------
+    >>> lps = [LoopRecord("R1", ("a",), "R", 0), LoopRecord("B1", ("b",), "B", 0)]
+    >>> rel = np.array([[0.9, 0.8, 0.3, 0.2], [-0.1, -0.2, -0.7, -0.8]])
+    >>> [(p.start, p.end, p.loops) for p in dominant_periods([0, 1, 2, 3], rel, lps)]
+    [(0.0, 1.0, ['R1']), (2.0, 3.0, ['B1'])]
+    >>> [(p.start, p.end, p.loops) for p in dominant_periods([0, 1, 2, 3], rel, lps, window=4)]
+    [(0.0, 3.0, ['R1'])]
     """
     t = np.asarray(time, dtype=float)
     n = len(t)
-    valid = np.ones(n, dtype=bool) if valid is None else valid
+    valid = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    if window is not None and window <= 0:
+        raise ValueError("window must be positive")
+    blocks: list[list[int]] = []
+    for k in range(n):
+        if not valid[k]:
+            blocks.append([])
+            continue
+        key = None if window is None else math.floor((t[k] - t[0]) / window + 1e-9)
+        if window is not None and blocks and blocks[-1] and blocks[-1][-1] == k - 1 and \
+                math.floor((t[blocks[-1][0]] - t[0]) / window + 1e-9) == key:
+            blocks[-1].append(k)
+        else:
+            blocks.append([k])
     periods: list[Period] = []
     for p in sorted({lp.partition for lp in loops}):
         rows = [i for i, lp in enumerate(loops) if lp.partition == p]
         ids = [loops[i].id for i in rows]
         current: Period | None = None
         shares: list[float] = []
-        for k in range(n):
-            chosen, pol, got = (dominant_set(relative[rows, k], ids, share) if valid[k]
-                                else ([], "", 0.0))
+        for block in blocks:
+            sub = relative[np.ix_(rows, block)] if block else np.zeros((len(rows), 0))
+            sub = sub[:, np.abs(sub).sum(axis=0) > 0]        # steps where a loop acts
+            if sub.shape[1]:
+                chosen, pol, got = dominant_set(sub.mean(axis=1), ids, share)
+            else:
+                chosen, pol, got = [], "", 0.0
             if current is not None and chosen == current.loops:
-                current.end = float(t[k])
+                current.end = float(t[block[-1]])
                 shares.append(got)
                 continue
             if current is not None:
@@ -595,7 +628,7 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
                 periods.append(current)
                 current = None
             if chosen:
-                current = Period(float(t[k]), float(t[k]), chosen, p, pol, got)
+                current = Period(float(t[block[0]]), float(t[block[-1]]), chosen, p, pol, got)
                 shares = [got]
         if current is not None:
             current.share = float(np.mean(shares))
@@ -679,13 +712,8 @@ def _clean(value: float) -> float:
     return round(float(value), 9) if math.isfinite(value) else 0.0
 
 
-def _simulate(model: Model, until: float | None) -> Any:
-    if not hasattr(model, "simulate"):
-        raise LoopError("loop dominance needs the simulator (model.simulate), which this "
-                        "installation does not have")
-    if until is None:
-        return model.simulate()
-    return model.simulate(stop=until)
+def _simulate(model: Model, until: float | None, method: str | None = None) -> Any:
+    return model.simulate(stop=until, method=method or model.method or "euler")
 
 
 def check_method(model: Model, method: str | None = None) -> None:
@@ -771,8 +799,8 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
 
 def dominance(model: Model, run: Any = None, *, until: float | None = None,
               method: str | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
-              time_budget: float | None = 30.0,
-              share: float = DOMINANCE_SHARE) -> Dominance:
+              time_budget: float | None = 30.0, share: float = DOMINANCE_SHARE,
+              window: float | None = None) -> Dominance:
     """Loop dominance over a run of the model: Loops That Matter [1]_ [2]_.
 
     Parameters
@@ -794,6 +822,9 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
         Seconds allowed for strongest-path discovery.
     share : float
         The share of the change a dominant set explains (0.5 in [1]_).
+    window : float, optional
+        Judge dominance over windows of this many time units (see
+        :func:`dominant_periods`); default step by step.
 
     Returns
     -------
@@ -814,7 +845,8 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
     """
     check_method(model, method)
     if run is None:
-        run = _simulate(model, until)
+        run = _simulate(model, until, method)
+    check_method(model, getattr(run, "method", None) or method)
     G = model.graph
     t = np.asarray(run.time, dtype=float)
     if until is not None:
@@ -840,7 +872,7 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
                   for node, kind in selfs]
         raw = np.vstack([raw.reshape(-1, n)] + [scores.self_loops[key] for key in selfs])
     rel = relative_loop_scores(raw, [lp.partition for lp in loops]) if loops else raw
-    periods = dominant_periods(t, rel, loops, valid, share)
+    periods = dominant_periods(t, rel, loops, valid, share, window)
     if not loops:
         notes.append("the model has no feedback loop: nothing to dominate")
     return Dominance(t, loops, raw, rel, valid, periods, scores, discovery, notes)
@@ -873,6 +905,7 @@ def link_scores_at(model: Model, t: float, run: Any = None) -> dict[Edge, float]
     if run is None:
         step = model.time.step if model.time else 1.0
         run = _simulate(model, t + 2 * step)
+    check_method(model, getattr(run, "method", None))
     times = np.asarray(run.time, dtype=float)
     k = int(np.argmin(np.abs(times - t)))
     scores = link_scores(model, run)

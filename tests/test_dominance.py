@@ -16,7 +16,7 @@ import pytest
 
 import loopdsl
 from loopdsl.dominance import (
-    Run, cycle_partitions, dominance, dominant_set, link_scores, loop_scores,
+    Run, cycle_partitions, dominance, dominant_set, link_scores, link_scores_at, loop_scores,
     relative_loop_scores,
 )
 from loopdsl.errors import LoopError
@@ -403,3 +403,90 @@ def test_plain_memoryless_node_splits_its_change_among_links():
     assert s["a", "z"][1:].tolist() == pytest.approx((2 * np.diff(np.r_[0, a[:-1]]) / dz)
                                                      .tolist())
     assert s["b", "z"][1:].tolist() == pytest.approx([-1 / 1, 0.0, -2 / 2])
+
+
+# -------------------------------------------------------------------------- end to end
+
+def test_end_to_end_logistic_and_bass_through_the_simulator():
+    r, K, N0 = 0.8, 1000.0, 10.0
+    d = dominance(loopdsl.loads(LOGISTIC.format(r=r, K=K, N0=N0, dt=0.01)))
+    R = next(lp.id for lp in d.loops if lp.polarity == "R")
+    B = next(lp.id for lp in d.loops if lp.polarity == "B")
+    assert abs(switch_time(d, R, B) - math.log((K - N0) / N0) / r) < 0.05
+    p, q = 0.03, 0.4
+    bass = dominance(loopdsl.loads(BASS.format(p=p, q=q, M=1e6, dt=0.01)))
+    R = next(lp.id for lp in bass.loops if lp.polarity == "R")
+    B = next(lp.id for lp in bass.loops if lp.polarity == "B")
+    assert abs(switch_time(bass, R, B) - math.log(q / p) / (p + q)) < 0.05
+
+
+def test_until_and_window():
+    model = loopdsl.loads(LOGISTIC.format(r=0.8, K=1000, N0=10, dt=0.1))
+    d = dominance(model, until=4)
+    assert d.time[-1] == pytest.approx(4) and [len(p.loops) for p in d.periods] == [1]
+    coarse = dominance(model, window=5)
+    assert [(p.start, p.polarity) for p in coarse.periods] == [(0.1, "R"), (5.0, "B")]
+
+
+def test_link_scores_at_a_time():
+    model = loopdsl.loads(LOGISTIC.format(r=0.8, K=1000, N0=10, dt=0.1))
+    at = link_scores_at(model, 3.0)
+    assert set(at) == set(model.graph.edges)
+    assert at["births", "N"] > 0 > at["deaths", "N"]
+    assert at["N", "births"] == pytest.approx(1.0)     # births = r N: its only input
+    assert at["r", "births"] == 0.0                     # a constant does not change
+
+
+def run_cli(*argv, capsys):
+    from loopdsl.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_csv_table_and_plot(tmp_path, capsys):
+    src = tmp_path / "logistic.loop"
+    src.write_text(LOGISTIC.format(r=0.8, K=1000, N0=10, dt=0.05), encoding="utf-8")
+    code, out, err = run_cli("dominance", str(src), "--format", "json", capsys=capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert [p["loops"] for p in data["periods"]] == [["R1"], ["B1"]]
+    assert {"start", "end", "loops"} <= set(data["periods"][0])
+    assert data["discovery"] == "exhaustive"
+    assert data["relative"]["R1"][0] is None and len(data["time"]) == len(data["relative"]["B1"])
+    code, out, _ = run_cli("dominance", str(src), "--format", "csv", "--until", "10",
+                           capsys=capsys)
+    rows = out.splitlines()
+    assert code == 0 and rows[0] == "time,R1,B1,dominant"
+    assert rows[20].endswith(",R1") and rows[-2].endswith(",B1")
+    code, out, _ = run_cli("dominance", str(src), capsys=capsys)
+    assert code == 0 and "Dominant periods" in out and "R1" in out
+    for suffix in ("png", "svg"):
+        plot = tmp_path / f"d.{suffix}"
+        code, _, err = run_cli("dominance", str(src), "--plot", str(plot), capsys=capsys)
+        assert code == 0, err
+        head = plot.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") if suffix == "png" else b"<?xml" in head
+
+
+def test_cli_refuses_rk4_unless_asked_for_euler(tmp_path, capsys):
+    src = tmp_path / "rk4.loop"
+    src.write_text("method rk4\ntime 0 to 10 step 0.1\nstock N initial 1\n"
+                   "flow g = 0.1 * N to N\n", encoding="utf-8")
+    code, out, err = run_cli("dominance", str(src), capsys=capsys)
+    assert code == 1 and "Euler" in err and "Traceback" not in err
+    code, out, err = run_cli("dominance", str(src), "--method", "euler", capsys=capsys)
+    assert code == 0, err
+    code, _, err = run_cli("dominance", str(src), "--plot", "x.pdf", capsys=capsys)
+    assert code == 2 and ".png or .svg" in err
+
+
+def test_cli_unicode_labels(tmp_path, capsys):
+    src = tmp_path / "zh.loop"
+    src.write_text('time 0 to 30 step 1\nnode 用户 "用户数" initial 10 decay 0 capacity 1000\n'
+                   '用户 -[gain 0.3]-> 用户\n', encoding="utf-8")
+    code, out, err = run_cli("dominance", str(src), "--plot", str(tmp_path / "zh.svg"),
+                             capsys=capsys)
+    assert code == 0, err
+    assert "用户:capacity" in out and "capacity of 用户数" in out

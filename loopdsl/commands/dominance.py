@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "says (loop dominance is defined on Euler steps)")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--plot", metavar="OUT", help="write the stacked chart (.png or .svg)")
+    p.add_argument("--window", type=float, metavar="W",
+                   help="judge dominance over windows of W time units (mean relative score) "
+                   "instead of step by step; helps discrete models with link delays")
     p.add_argument("--max-loops", type=int, default=None, metavar="N",
                    help="past N loops, find loops by strongest-path search (default 1000)")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
@@ -37,12 +40,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--plot {args.plot}: give a .png or .svg file name")
+    if args.window is not None and not args.window > 0:
+        raise UsageError("--window must be a positive number of time units")
     if args.max_loops is not None and args.max_loops < 1:
         raise UsageError("--max-loops must be at least 1")
     model = load_source(args.file)
     if args.method:
         model = model.model_copy(update={"method": args.method})
-    d = dominance(model, until=args.until,
+    d = dominance(model, until=args.until, window=args.window,
                   max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
     if args.format == "json":
         text = json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n"
