@@ -328,6 +328,15 @@ class Model(_Element):
 
         return loop_report(self, **options)
 
+    def _repr_svg_(self) -> str | None:
+        """The diagram, for Jupyter (None, so text is shown, without Graphviz)."""
+        from loopdsl.render import GraphvizMissing, to_svg
+
+        try:
+            return to_svg(self)
+        except GraphvizMissing:
+            return None
+
     def simulate(self, start: float | None = None, stop: float | None = None,
                  dt: float | None = None, method: str | None = None,
                  overrides: dict[str, Any] | None = None, scenario: str | None = None,
