@@ -304,7 +304,7 @@ def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
                      ctx: dict, lookups: Mapping, out: LinkScores) -> None:
     """Ceteris-paribus scores of the links into an auxiliary or flow."""
     n = len(z)
-    names = sorted(references(node.equation))
+    names = sorted(references(node.equation) - set(lookups))
     values = {name: series(name) for name in names}
     missing = [name for name, v in values.items() if v is None]
     dz = np.diff(z)
@@ -330,6 +330,13 @@ def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
             out[x, node.id] = np.zeros(n)
         out.notes.append(f"links into '{node.id}': no values of {err} in the run; scored 0")
         return
+    again = f({name: v[1:] for name, v in values.items() if v is not None})
+    gap = np.abs(again - z[1:])
+    if np.any(gap > 1e-6 * np.maximum(1.0, np.abs(z[1:]))):
+        k = int(np.argmax(gap))
+        out.notes.append(f"re-evaluating '{node.id}' does not reproduce the run at time "
+                         f"{t[k + 1]:g} ({again[k]:g} vs {z[k + 1]:g}): its link scores may "
+                         "be off")
     for x in preds:
         xs = values.get(x)
         if xs is None:  # a declared link the equation does not read
