@@ -7,7 +7,10 @@ effects of :mod:`loopdsl.analysis.links`), stepped in whole steps of ``dt``::
 
 for a plain node (the retention term only if it has a ``decay``; an auxiliary or flow has
 none), and ``x_s(t) = x_s(t - dt) + dt * sum_f e_fs * x_f(t - dt - k_fs dt)`` for a stock
-(Euler). ``k_ij = round(delay_ij / dt)``, at least 1 for a non-zero delay. Writing
+(Euler). ``k_ij = round(delay_ij / dt)``, at least 1 for a non-zero delay. A node's
+``capacity`` is left out: these are the loops' own figures, far below any capacity (the
+simulator's Jacobian at the start, ``loopdsl.simulate.linearize``, also feels a push at
+the start crowding a capacity, so the two differ exactly there). Writing
 ``A_k`` for the matrix of the terms with lag ``k``, the state's growth per step is the
 spectral radius ``rho`` of the block companion matrix of
 ``x(t) = sum_k (I - A_0)^-1 A_k x(t - k)``; per time unit it is ``rho ** (1 / dt)``. The
