@@ -238,4 +238,5 @@ def setup(app) -> dict[str, Any]:
     app.add_directive("loopdsl", loop_directive)
     app.add_directive("loopdsl-gallery", gallery_directive)
     app.add_lexer("loop", LoopLexer)
+    app.add_lexer("loop-error", LoopLexer)  # docs/language.md's examples of errors
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -174,9 +175,10 @@ def test_dot_conventions():
              for e in graph.get_edges()}
     heads = {k: dot_label(e.get_headlabel(), markup=True) for k, e in edges.items() if e.get_headlabel()}
     assert heads[("a", "b")] == "+"
-    assert heads[("@delay b c", "c")] == "−"  # the sign sits at the arrowhead
+    assert heads[("b", "c")] == "−"  # the sign sits at the arrowhead
     assert heads[("c", "a")] == "?"
-    assert edges[("b", "@delay b c")].get_arrowhead() == "teetee"  # the || mark
+    assert edges[("b", "c")].get("delaymark") == "1"  # drawn as || after layout
+    assert not edges[("a", "b")].get("delaymark")
     nodes = all_nodes(graph)
     assert nodes["s"].get_shape() == "box" and "rounded" not in (nodes["s"].get_style() or "")
     assert "⋈" in nodes["f"].get_label()  # the valve
@@ -228,6 +230,7 @@ def test_svg_marks_loops_inside_and_highlights():
         else:
             positions[title] = (float(texts[0].get("x")), float(texts[0].get("y")))
     assert set(markers) == {"R1", "B1"}
+    assert "@delay" not in svg.decode()  # no delayed link, no delay mark
     assert markers["R1"][0] in "↻↺" and markers["R1"].endswith("R1")
     # R1's marker is inside the square a-b-c-d: within its bounding box
     xs = [positions[n][0] for n in "abcd"]
@@ -241,6 +244,30 @@ def test_svg_marks_loops_inside_and_highlights():
     assert light.highlight in focus and light.faded in focus
     with pytest.raises(loopdsl.LoopError, match="no loop 'R7'"):
         render(model, "svg", DiagramOptions(highlight="R7"))
+
+
+@needs_dot
+def test_delay_mark_crosses_the_middle_of_its_link():
+    model = loopdsl.loads("a -[delay 3]-> b -> a")
+    root = ET.fromstring(render(model, "svg", DiagramOptions(layout="dot")))
+    bars, arrows = [], {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") == "edge":
+            title = group.find(f"{SVG}title").text
+            path = next(group.iter(f"{SVG}path")).get("d")
+            nums = [float(v) for v in re.findall(r"-?\d+\.?\d*", path)]
+            points = list(zip(nums[0::2], nums[1::2]))
+            (bars if title.startswith("@delay") else arrows.setdefault(title, [])).append(points)
+    assert len(bars) == 2  # two bars
+    route = arrows["a->b"][0]
+    (sx, sy), (ex, ey) = route[0], route[-1]
+    for bar in bars:
+        (x0, y0), (x1, y1) = bar[0], bar[-1]
+        mid = ((x0 + x1) / 2, (y0 + y1) / 2)
+        # each bar's middle is near the link's middle, and the bar runs across the link
+        assert abs(mid[1] - (sy + ey) / 2) < 0.25 * abs(ey - sy) + 8
+        across = abs((x1 - x0) * (ex - sx) + (y1 - y0) * (ey - sy))
+        assert across < 0.5 * math.hypot(x1 - x0, y1 - y0) * math.hypot(ex - sx, ey - sy)
 
 
 @needs_dot
@@ -330,3 +357,21 @@ def test_cli_png_and_format_flag(tmp_path, run_cli):
     assert result.returncode == 0
     ET.fromstring((tmp_path / "m.out").read_bytes())
     assert run_cli(str(src), "-o", str(tmp_path / "m.txt")).returncode == 1
+
+
+MODELS = sorted((ROOT / "models").glob("*.loop"))
+
+
+@needs_dot
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_every_bundled_model_draws_with_its_declared_loops(path):
+    model = loopdsl.load(path)
+    root = ET.fromstring(render(model, "svg"))
+    titles = {g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g")
+              if g.get("class") == "node"}
+    for decl in model.loops:
+        assert f"@loop {decl.id}" in titles
+    for node in model.graph:
+        assert node in titles
+    chart = parse_mermaid(to_mermaid(model))
+    assert len(chart["nodes"]) >= len(model.graph)

@@ -1,7 +1,8 @@
 """A model as a Graphviz graph: the conventions of causal loop and stock-flow diagrams.
 
 * every link ends in its sign (``+`` or ``−``, ``?`` where unknown) at the arrowhead;
-* a delayed link carries a delay mark (two bars across the line, ``||``);
+* a delayed link carries a delay mark (two bars across the line, ``||``), drawn
+  after layout at the middle of its route (the edge has ``delaymark=1``);
 * stocks are boxes, flows are valves (``⋈``) on a double-line pipe, a flow with no
   stock at one end starts or ends in a cloud;
 * links that come from equations (information links) are thinner and grey;
@@ -213,19 +214,10 @@ class DiagramBuilder:
         if tooltip:
             attrs["tooltip"] = graphviz.escape(", ".join(tooltip))
         if is_delayed(data):
-            # The delay mark: the link runs through a tiny point whose incoming
-            # arrowhead is two bars ("teetee"), so the bars sit across the line.
-            mid = node_name("delay", u, v)
-            g.node(mid, label="", shape="point", width="0.01", height="0.01",
-                   style="filled", color=attrs["color"],
-                   fixedsize="true")
-            first = {k: val for k, val in attrs.items() if k not in ("headlabel",)}
-            first.update(arrowhead="teetee", arrowsize="0.9")
-            g.edge(u, mid, **first)
-            second = {k: val for k, val in attrs.items() if k not in ("label", "tooltip")}
-            g.edge(mid, v, **second)
-        else:
-            g.edge(u, v, **attrs)
+            # The delay mark (two bars across the line) is drawn after layout,
+            # at the middle of the edge's route: see loopdsl.render.layout.
+            attrs["delaymark"] = "1"
+        g.edge(u, v, **attrs)
 
     def add_pipe(self, g: graphviz.Digraph, flow: str, source: str | None,
                  target: str | None) -> None:

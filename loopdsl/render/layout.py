@@ -58,11 +58,12 @@ class Layout:
     boxes: np.ndarray      # (n, 4): x, y, half width, half height of every node
     points: np.ndarray     # (m, 2): points along edges and their labels
     bbox: tuple[float, float, float, float]
+    delayed: list[tuple[np.ndarray, str]]  # route points and colour of each delayed link
 
 
 def read_layout(laid_out: str) -> Layout:
     """Node boxes and edge points of a laid-out graph (``neato -n2 -Tjson``)."""
-    data = json.loads(pipe(laid_out, "neato", "json", no_op=True).decode("utf-8"))
+    data = json.loads(pipe(laid_out, "neato", "json0", no_op=True).decode("utf-8"))
     centers: dict[str, tuple[float, float]] = {}
     boxes = []
     labelled = [data] + [o for o in data.get("objects", []) if "nodes" in o]
@@ -79,19 +80,26 @@ def read_layout(laid_out: str) -> Layout:
         centers[obj["name"]] = (x, y)
         boxes.append((x, y, w, h))
     points: list[tuple[float, float]] = []
+    segments: list[list[float]] = []
+    delayed = []
     for edge in data.get("edges", []):
-        points.extend(_spline_points(str(edge.get("pos", ""))))
+        ends, segs = _spline_segments(str(edge.get("pos", "")))
+        points.extend(ends)
+        segments.extend(segs)
+        if edge.get("delaymark") and segs:
+            delayed.append((_sample(segs), str(edge.get("color", "black")).split(":")[0]))
         for key in ("lp", "head_lp", "tail_lp"):
             if key in edge:
                 x, y = (float(v) for v in edge[key].split(",")[:2])
                 points.append((x, y))
     bb = [float(v) for v in data.get("bb", "0,0,0,0").split(",")]
     return Layout(centers, np.array(boxes, dtype=float).reshape(-1, 4),
-                  np.array(points, dtype=float).reshape(-1, 2), tuple(bb))
+                  np.vstack([np.array(points, dtype=float).reshape(-1, 2), _sample(segments)]),
+                  tuple(bb), delayed)
 
 
-def _spline_points(pos: str, step: float = 6.0) -> list[tuple[float, float]]:
-    """Points every few units along a Graphviz spline (``e,x,y p0 p1 p2 p3 ...``)."""
+def _spline_segments(pos: str) -> tuple[list[tuple[float, float]], list[list[float]]]:
+    """End points and cubic Bezier segments (8 numbers each) of a Graphviz spline."""
     ctrl: list[tuple[float, float]] = []
     ends: list[tuple[float, float]] = []
     for part in pos.replace(";", " ").split():
@@ -102,15 +110,21 @@ def _spline_points(pos: str, step: float = 6.0) -> list[tuple[float, float]]:
             continue
         if len(bits) >= 2:
             ctrl.append((float(bits[0]), float(bits[1])))
-    out = list(ends)
-    for i in range(0, len(ctrl) - 3, 3):
-        p = np.array(ctrl[i:i + 4])
-        length = float(np.hypot(*np.diff(p, axis=0).T).sum())
-        t = np.linspace(0.0, 1.0, max(2, int(length / step) + 1))[:, None]
-        curve = ((1 - t) ** 3 * p[0] + 3 * (1 - t) ** 2 * t * p[1]
-                 + 3 * (1 - t) * t ** 2 * p[2] + t ** 3 * p[3])
-        out.extend(map(tuple, curve))
-    return out
+    segments = [[c for point in ctrl[i:i + 4] for c in point]
+                for i in range(0, len(ctrl) - 3, 3)]
+    return ends, segments
+
+
+_T = np.linspace(0.0, 1.0, 10)[:, None]
+_BERNSTEIN = np.hstack([(1 - _T) ** 3, 3 * (1 - _T) ** 2 * _T, 3 * (1 - _T) * _T ** 2, _T ** 3])
+
+
+def _sample(segments: list[list[float]]) -> np.ndarray:
+    """Ten points along each cubic Bezier segment, all segments at once."""
+    if not segments:
+        return np.zeros((0, 2))
+    seg = np.asarray(segments, dtype=float).reshape(-1, 4, 2)
+    return np.einsum("tk,skd->std", _BERNSTEIN, seg).reshape(-1, 2)
 
 
 def _inside(px: np.ndarray, py: np.ndarray, poly: list[tuple[float, float]]) -> np.ndarray:
@@ -135,8 +149,9 @@ def _clearance(layout: Layout, px: np.ndarray, py: np.ndarray,
     ``placed`` holds markers already placed: x, y, half width, half height.
     """
     hw, hh = half
-    clearance = np.full(px.shape, 80.0)
-    lo_x, hi_x, lo_y, hi_y = px.min() - 120, px.max() + 120, py.min() - 120, py.max() + 120
+    clearance = np.full(px.shape, 40.0)  # only nearness up to the cap (12) matters
+    reach = max(hw, hh) + 40.0
+    lo_x, hi_x, lo_y, hi_y = px.min() - reach, px.max() + reach, py.min() - reach, py.max() + reach
     boxes = layout.boxes
     if len(boxes):
         b = boxes[(boxes[:, 0] > lo_x - boxes[:, 2]) & (boxes[:, 0] < hi_x + boxes[:, 2])
@@ -175,8 +190,8 @@ def place_marker(layout: Layout, poly: list[tuple[float, float]],
     best = (cx, cy)
     best_score = -np.inf
     for pad, inside_only in ((30.0, True), (110.0, False)):
-        gx, gy = np.meshgrid(np.linspace(xs.min() - pad, xs.max() + pad, 31),
-                             np.linspace(ys.min() - pad, ys.max() + pad, 31))
+        gx, gy = np.meshgrid(np.linspace(xs.min() - pad, xs.max() + pad, 25),
+                             np.linspace(ys.min() - pad, ys.max() + pad, 25))
         px = np.append(gx.ravel(), cx)
         py = np.append(gy.ravel(), cy)
         x0, y0, x1, y1 = layout.bbox
@@ -226,14 +241,40 @@ def marker_statement(loop: DrawnLoop, x: float, y: float, clockwise: bool, theme
             f'pos="{x:.2f},{y:.2f}!", label={label}];\n')
 
 
+def delay_bars(route: np.ndarray, color: str, index: int) -> str:
+    """DOT statements of the two bars of a delay mark, across the middle of a route."""
+    steps = np.hypot(*np.diff(route, axis=0).T)
+    walked = np.concatenate([[0.0], np.cumsum(steps)])
+    if walked[-1] <= 0:
+        return ""
+    i = int(np.clip(np.searchsorted(walked, walked[-1] / 2), 1, len(route) - 1))
+    (x0, y0), (x1, y1) = route[i - 1], route[i]
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+    tx, ty = (x1 - x0) / length, (y1 - y0) / length  # along the link
+    nx_, ny_ = -ty, tx                                 # across it
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    out = []
+    for k, shift in enumerate((-2.6, 2.6)):
+        cx, cy = mx + tx * shift, my + ty * shift
+        ends = [(cx - nx_ * 6, cy - ny_ * 6), (cx + nx_ * 6, cy + ny_ * 6)]
+        names = [f'"@delay {index} {k} {j}"' for j in (0, 1)]
+        for name, (x, y) in zip(names, ends):
+            out.append(f'\t{name} [shape=point, style=invis, width=0, height=0, label="", '
+                       f'pos="{x:.2f},{y:.2f}!"];\n')
+        (ax, ay), (bx, by) = ends
+        out.append(f'\t{names[0]} -> {names[1]} [dir=none, color="{color}", penwidth=1.8, '
+                   f'pos="{ax:.2f},{ay:.2f} {ax:.2f},{ay:.2f} {bx:.2f},{by:.2f} '
+                   f'{bx:.2f},{by:.2f}"];\n')
+    return "".join(out)
+
+
 def add_markers(laid_out: str, loops: Sequence[DrawnLoop], theme: Theme,
                 highlight: str | None) -> str:
-    """The laid-out DOT with a marker pinned inside each loop."""
-    if not loops:
-        return laid_out
+    """The laid-out DOT with a marker pinned inside each loop and delay marks drawn."""
     layout = read_layout(laid_out)
+    statements = [delay_bars(route, color, i) for i, (route, color)
+                  in enumerate(layout.delayed)]
     placed: list[tuple[float, float, float, float]] = []
-    statements = []
     ordered = sorted(loops, key=lambda lp: (lp.id != highlight, not lp.declared))
     for loop in ordered:
         poly = [layout.centers[n] for n in loop.nodes if n in layout.centers]
@@ -254,7 +295,7 @@ def add_markers(laid_out: str, loops: Sequence[DrawnLoop], theme: Theme,
 def draw(source: str, engine: str, fmt: str, loops: Sequence[DrawnLoop], theme: Theme,
          highlight: str | None = None) -> bytes:
     """Lay out ``source`` with ``engine``, add loop markers, render to ``fmt``."""
-    if not loops:
+    if not loops and "delaymark=" not in source:
         return pipe(source, engine, fmt)
     laid_out = pipe(source, engine, "dot").decode("utf-8")
     marked = add_markers(laid_out, loops, theme, highlight)
