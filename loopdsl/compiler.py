@@ -81,6 +81,16 @@ class Builder:
         self.source = source
         self.errors: list[Diagnostic] = []
         self.chain_count = 0
+        self.header_lines: dict[str, int] = {}  # model/time/method -> line first given
+
+    def once(self, keyword: str, t: Tree) -> None:
+        """Report a header statement given a second time (the later one would win silently)."""
+        line = t.meta.line if not getattr(t.meta, "empty", True) else 0
+        if keyword in self.header_lines:
+            self.error(f"duplicate '{keyword}' statement", t,
+                       f"first given at line {self.header_lines[keyword]}")
+        else:
+            self.header_lines[keyword] = line
 
     def error(self, message: str, at: Tree | Token | Pos | None, hint: str | None = None) -> None:
         pos = at if isinstance(at, Pos) or at is None else _pos(at)
@@ -100,6 +110,7 @@ class Builder:
         return model
 
     def model_stmt(self, t: Tree, model: Model):
+        self.once("model", t)
         _, name, title, _, description = t.children
         model.name = self.name(name)
         model.title = unquote(title) if title is not None else None
@@ -108,6 +119,7 @@ class Builder:
         yield model
 
     def time_stmt(self, t: Tree, model: Model):
+        self.once("time", t)
         _, start, _, stop, *options = t.children
         spec = TimeSpec(start=self.number(start), stop=self.number(stop), pos=_pos(t))
         for opt in options:
@@ -124,6 +136,7 @@ class Builder:
         yield spec
 
     def method_stmt(self, t: Tree, model: Model):
+        self.once("method", t)
         method = self.name(t.children[1]).lower()
         if method not in ("euler", "rk4"):
             self.error(f"unknown integration method '{method}', expected euler or rk4",
