@@ -118,6 +118,8 @@ class LinkScores(dict):
         self.notes: list[str] = []
         self.self_loops: dict[tuple[str, str], np.ndarray] = {}
         """Balancing self-loops of plain nodes: (node, "capacity" | "decay") -> scores."""
+        self.lags: dict[tuple[str, str], int] = {}
+        """Links with a delay: (source, target) -> the delay in steps."""
 
 
 def _instant_score(partial: np.ndarray, dz: np.ndarray, dx: np.ndarray) -> np.ndarray:
@@ -244,6 +246,7 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
                     c = _contribution(model, G, x, target, f, t, static)
                     if c is not None:  # a stock filled by its links (docs/semantics.md)
                         out[x, target] = _flow_to_stock(c[0], z, h, c[1])
+                        out.lags[x, target] = c[2]
                         continue
                 if sign == 0 or f is None:
                     out[x, target] = zero.copy()
@@ -269,8 +272,8 @@ def _has_flows(model: Model, stock: str) -> bool:
 
 def _contribution(model: Model, G: nx.DiGraph, x: str, target: str, xs: np.ndarray,
                   t: np.ndarray, static: Callable[[Any], float | None]
-                  ) -> tuple[np.ndarray, int] | None:
-    """``(|gain| * x(t - delay), sign)`` of a declared link, or None if unknown."""
+                  ) -> tuple[np.ndarray, int, int] | None:
+    """``(|gain| * x(t - delay), sign, delay in steps)`` of a declared link, or None."""
     link = next((lk for lk in model.links if lk.source == x and lk.target == target), None)
     if link is None:
         return None
@@ -287,7 +290,7 @@ def _contribution(model: Model, G: nx.DiGraph, x: str, target: str, xs: np.ndarr
         shifted[lag:] = xs[: n - lag]
     if gain < 0:
         sign, gain = -sign, -gain
-    return gain * shifted, sign
+    return gain * shifted, sign, lag
 
 
 def _flow_sign(node: Any, stock: str) -> int:
@@ -401,7 +404,8 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
             out.notes.append(f"link {x} -> {target}: its sign, gain or delay is unknown or "
                              "it has no values; scored 0")
             continue
-        parts[x] = c
+        parts[x] = c[:2]
+        out.lags[x, target] = c[2]
         inflow += c[1] * c[0]
     push = getattr(node, "push", None)
     for x, (c, sign) in parts.items():
@@ -418,6 +422,14 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
                                            stop=float(t[-1]))
             except (Opaque, KeyError):
                 pass
+    keep = 0.0 if decay is None else 1.0 - decay
+    again = inflow[1:] * cap[1:] + keep * z[:-1]
+    gap = np.abs(again - z[1:])
+    if n > 1 and np.any(gap > 1e-6 * np.maximum(1.0, np.abs(z[1:]))):
+        k = int(np.argmax(gap))
+        out.notes.append(f"the links of '{target}' do not reproduce the run at time "
+                         f"{t[k + 1]:g} ({again[k]:g} vs {z[k + 1]:g}): its link scores may "
+                         "be off")
     if capacity or memory:
         effects = {}
         if capacity:
@@ -453,21 +465,40 @@ class LoopRecord:
         return [(self.nodes[i], self.nodes[(i + 1) % k]) for i in range(k)]
 
 
-def loop_scores(scores: Mapping[Edge, np.ndarray], loops: Iterable[Any]) -> np.ndarray:
+def loop_scores(scores: Mapping[Edge, np.ndarray], loops: Iterable[Any],
+                lags: Mapping[Edge, int] | None = None) -> np.ndarray:
     """Loop scores: the product of the link scores around each loop, per step.
+
+    With link delays (``lags``: steps per link), each link is read at the step the
+    change passes through it: the loop's score at step k follows the change that
+    closes the loop at its first node at k back round the loop, so a link followed by
+    links of total delay D is read at k - D (the chain rule with delays). Without
+    delays this is the plain product at each step, as in [1]_.
 
     >>> s = {("a", "b"): np.array([0.5, 2.0]), ("b", "a"): np.array([-1.0, 1.0])}
     >>> loop_scores(s, [("a", "b")]).tolist()
     [[-0.5, 2.0]]
+    >>> s = {("a", "b"): np.array([1.0, 0.0, 1.0]), ("b", "a"): np.array([0.0, 0.5, 0.0])}
+    >>> loop_scores(s, [("a", "b")], lags={("b", "a"): 1}).tolist()  # a -> b, then 1 step
+    [[0.0, 0.5, 0.0]]
     """
+    lags = lags or {}
     rows = []
     for loop in loops:
         nodes = tuple(getattr(loop, "nodes", loop))
-        k = len(nodes)
+        m = len(nodes)
+        links = [(nodes[i], nodes[(i + 1) % m]) for i in range(m)]
         prod: np.ndarray | None = None
-        for i in range(k):
-            s = scores[nodes[i], nodes[(i + 1) % k]]
-            prod = np.array(s, dtype=float) if prod is None else prod * s
+        after = 0
+        for link in reversed(links):
+            s = np.asarray(scores[link], dtype=float)
+            if after:
+                shifted = np.zeros_like(s)
+                if after < len(s):
+                    shifted[after:] = s[: len(s) - after]
+                s = shifted
+            prod = s.copy() if prod is None else prod * s
+            after += lags.get(link, 0)
         rows.append(prod)
     if not rows:
         return np.zeros((0, 0))
@@ -773,8 +804,10 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
     found: set[tuple[str, ...]] = set()
     deadline = None if time_budget is None else _time.monotonic() + time_budget
     cap = 20 * max_loops
+    reach = max(scores.lags.values(), default=0)   # with delays: strongest over a window
     for k in steps:
-        at = {edge: float(s[k]) for edge, s in scores.items()}
+        lo = max(0, k - reach)
+        at = {edge: float(np.abs(s[lo: k + 1]).max()) for edge, s in scores.items()}
         strongest_loops(G, at, found=found, max_loops=cap, deadline=deadline)
         if len(found) >= cap or (deadline is not None and _time.monotonic() > deadline):
             break
@@ -870,7 +903,7 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
     part = cycle_partitions(G)
     loops = [LoopRecord(i, nodes, pol, part[nodes[0]], title)
              for nodes, i, title, pol in found]
-    raw = loop_scores(scores, loops) if loops else np.zeros((0, n))
+    raw = loop_scores(scores, loops, scores.lags) if loops else np.zeros((0, n))
     selfs = [(node, kind) for node, kind in scores.self_loops if node in part]
     if selfs:
         label = {v.id: v.display for v in model.nodes}
@@ -882,6 +915,15 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
     periods = dominant_periods(t, rel, loops, valid, share, window)
     if not loops:
         notes.append("the model has no feedback loop: nothing to dominate")
+    elif not periods:
+        notes.append("no loop is active: nothing along the loops changes during the run")
+    if scores.lags and window is None and periods:
+        h = float(t[1] - t[0]) if n > 1 else 1.0
+        cycle = max(sum(scores.lags.get(link, 0) for link in lp.links) for lp in loops) * h
+        if cycle > h:
+            notes.append(f"links have delays, so changes travel round the loops in waves and "
+                         f"the dominant loop can change from step to step; judge dominance "
+                         f"over a window (--window {cycle:g}, the longest cycle time)")
     return Dominance(t, loops, raw, rel, valid, periods, scores, discovery, notes)
 
 

@@ -524,3 +524,21 @@ def test_memory_functions():
     assert scores["s", "seen"][ks[0]] == 0.0 and np.all(scores["s", "seen"][ks[1:]] == 1.0)
     assert np.all(scores["s", "mixed"] == 0.0)         # mixed: not scored, and said so
     assert any("mixes SMTH1" in note for note in d.notes)
+
+
+def test_link_delays_are_followed_round_the_loop():
+    """a -[gain 2 delay 2]-> b -[delay 1]-> a: a change takes 3 steps round the loop. Read
+    as the change travels (b -> a now, a -> b one step earlier), the loop alone scores 1
+    whenever a moves; read at one step, the product mixes different waves (often 0)."""
+    m = loopdsl.loads("time 0 to 12 step 1\nnode a initial 1\na -[gain 2 delay 2]-> b\n"
+                      "b -[gain 1 delay 1]-> a\n")
+    run = m.simulate()
+    d = dominance(m, run)
+    moves = np.flatnonzero(np.diff(run["a"]) != 0) + 1           # steps where a changes
+    moves = moves[1:]     # but not step 1, where a's initial value leaves (no loop in that)
+    assert len(moves) >= 3
+    assert np.all(d.scores[0, moves] == pytest.approx(1.0))
+    assert d.link_scores.lags == {("a", "b"): 2, ("b", "a"): 1}
+    same_step = d.link_scores["a", "b"] * d.link_scores["b", "a"]
+    assert np.any(same_step[moves] == 0)
+    assert any("--window 3" in note for note in d.notes)
