@@ -16,7 +16,7 @@ _NODE = re.compile(rf'^\s*({_ID})(\(|\[|\{{\{{|\(\[){_TEXT}(\)|\]|\}}\}}|\]\))$'
 _EDGE = re.compile(rf'^\s*({_ID}) (-->|-\.->|===|==>)(?:\|{_TEXT}\|)? ({_ID})$')
 _SUBGRAPH = re.compile(rf'^\s*subgraph ({_ID})\[{_TEXT}\]$')
 _OTHER = re.compile(r'^\s*(end|%%.*|linkStyle [0-9,]+ [^"\n]*|classDef \w+ [^"\n]*|'
-                    rf'class [{_ID[1:-1]},]+ \w+)$')
+                    r'class [A-Za-z0-9_,]+ \w+)$')
 _PAIRS = {"(": ")", "[": "]", "{{": "}}", "([": "])"}
 
 

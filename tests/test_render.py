@@ -178,6 +178,7 @@ def test_dot_conventions():
     assert heads[("b", "c")] == "−"  # the sign sits at the arrowhead
     assert heads[("c", "a")] == "?"
     assert edges[("b", "c")].get("delaymark") == "1"  # drawn as || after layout
+    assert dot_label(edges[("b", "c")].get("xlabel")) == "‖"  # in a .dot file, a label
     assert not edges[("a", "b")].get("delaymark")
     nodes = all_nodes(graph)
     assert nodes["s"].get_shape() == "box" and "rounded" not in (nodes["s"].get_style() or "")
@@ -210,6 +211,9 @@ def test_mermaid_conventions():
     assert chart["subgraphs"] == {"g0": "Ring one"}
     assert f"    {ids['⋈ Sign-ups']} ==> {ids['Customers']}" in text
     assert "%% loop U1 (unknown): a -> b -> c -> a" in text
+    focus = to_mermaid(model, DiagramOptions(highlight="U1"))
+    parse_mermaid(focus)
+    assert "stroke-width:3px" in focus and "class " in focus
 
 
 @needs_dot

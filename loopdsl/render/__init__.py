@@ -64,13 +64,14 @@ def loops_for(model: Model, options: DiagramOptions | None = None) -> list[Drawn
 def to_dot(model: Model, options: DiagramOptions | None = None) -> str:
     """DOT source of the diagram (no Graphviz program needed).
 
-    Loop markers are placed after layout, so they appear in svg, png and pdf;
-    here the loops are listed in comments. The engine is recorded as the
+    Loop markers and the bars of delay marks are placed after layout, so they
+    appear in svg, png and pdf; here the loops are listed in comments and a
+    delayed link carries a ``‖`` label. The engine is recorded as the
     graph's ``layout`` attribute, so ``dot -Tsvg`` draws it the same way.
     """
     options = options or DiagramOptions()
     p = _Prepared(model, options)
-    graph = build_digraph(model, options, p.loops, p.engine, p.G, p.signs)
+    graph = build_digraph(model, options, p.loops, p.engine, p.G, p.signs, export=True)
     graph.attr("graph", layout=p.engine)
     head = "".join(f"// loop {lp.id} ({lp.kind}): "
                    f"{' -> '.join(lp.nodes + lp.nodes[:1])}\n" for lp in p.loops)

@@ -67,6 +67,7 @@ class DiagramBuilder:
                  G: nx.DiGraph | None = None, signs: dict[tuple[str, str], int] | None = None):
         self.model = model
         self.signs = signs or {}
+        self.export = False  # True for a .dot file: marks that need no second pass
         self.G = model.graph if G is None else G
         self.options = options
         self.theme: Theme = theme(options.theme)
@@ -217,6 +218,8 @@ class DiagramBuilder:
             # The delay mark (two bars across the line) is drawn after layout,
             # at the middle of the edge's route: see loopdsl.render.layout.
             attrs["delaymark"] = "1"
+            if self.export:  # a .dot file drawn by someone else's Graphviz: a label mark
+                attrs["xlabel"] = "<‖>"
         g.edge(u, v, **attrs)
 
     def add_pipe(self, g: graphviz.Digraph, flow: str, source: str | None,
@@ -247,13 +250,17 @@ class DiagramBuilder:
 
 def build_digraph(model: Model, options: DiagramOptions, loops: Sequence[DrawnLoop],
                   engine: str = "dot", G: nx.DiGraph | None = None,
-                  signs: dict[tuple[str, str], int] | None = None) -> graphviz.Digraph:
+                  signs: dict[tuple[str, str], int] | None = None,
+                  export: bool = False) -> graphviz.Digraph:
     """The model as a :class:`graphviz.Digraph`, laid out by ``engine``.
 
     ``signs`` gives the sign of links whose polarity the graph leaves unknown
-    (equation links, valued by the loop analysis).
+    (equation links, valued by the loop analysis). ``export`` marks delayed
+    links with a ``‖`` label, for a .dot file that others lay out.
     """
-    return DiagramBuilder(model, options, loops, G, signs).build(engine)
+    builder = DiagramBuilder(model, options, loops, G, signs)
+    builder.export = export
+    return builder.build(engine)
 
 
 __all__ = ["build_digraph", "DiagramBuilder", "node_name", "is_delayed", "html_text"]
