@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -542,3 +543,19 @@ def test_link_delays_are_followed_round_the_loop():
     same_step = d.link_scores["a", "b"] * d.link_scores["b", "a"]
     assert np.any(same_step[moves] == 0)
     assert any("--window 3" in note for note in d.notes)
+
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def test_the_stories_docs_tell():
+    """docs/dominance.md tells these stories of the bundled models: if a model's numbers
+    change, update the story there too."""
+    amazon = dominance(loopdsl.load(MODELS / "amazon_flywheel.loop"), window=6)
+    assert [(p.start, p.end, p.loops) for p in amazon.periods] == [(1.0, 36.0, ["R1"])]
+    affiliate = dominance(loopdsl.load(MODELS / "affiliate_four_rings.loop"), window=6)
+    spans = {(p.start, p.end): p.loops for p in affiliate.periods}
+    assert spans[6.0, 11.0] == ["R1"]
+    assert spans[24.0, 35.0] == ["R4", "R1"]
+    zh = dominance(loopdsl.load(MODELS / "affiliate_four_rings_zh.loop"), window=6)
+    assert [p.loops for p in zh.periods] == [p.loops for p in affiliate.periods]
