@@ -7,6 +7,7 @@ gain and delay (``None`` where the model leaves the default), and the declared l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -522,3 +523,14 @@ def test_fmt_keeps_comments_in_order_and_on_header_lines() -> None:
                        "node a \"A\" initial 5 unit people  # inside a\n"
                        "a -> b  # trailing\n")
     assert loopdsl.loads(printed).content() == m.content()
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_each_model_tells_its_seed_and_marks_its_numbers(path: Path) -> None:
+    m = loopdsl.load(path)
+    story = "\n".join(m.header_comments)
+    assert re.search(r"[Ss]eeds? 00[0-4]", story), "the header comment names its seed"
+    numbers = any(l.gain is not None or l.delay is not None for l in m.links) or any(
+        getattr(n, "equation", None) is not None for n in m.nodes)
+    if numbers:
+        assert "illustrative" in story.lower(), "the numbers are marked as illustrative"
