@@ -307,3 +307,14 @@ def test_cli_import_export_and_other_commands_take_xmile(tmp_path, capsys):
     bad.write_text("<xmile><model>", encoding="utf-8")
     assert main(["import", str(bad)]) == 1
     assert "bad.xmile:1:15: error: invalid XML" in capsys.readouterr().err
+
+
+def test_export_refuses_what_rk4_would_change():
+    """Under RK4 loopdsl holds plain nodes through a step; an XMILE aux would not be held."""
+    text = "time 0 to 10 step 0.5\nmethod rk4\nstock s initial 1\nflow f = n * 0.1 to s\n"
+    with pytest.raises(LoopError, match="delay 0 into a plain node and the model uses RK4"):
+        dumps_xmile(loopdsl.loads(text + "s -[delay 0]-> n"))
+    with pytest.raises(LoopError, match="has a push and the model uses RK4"):
+        dumps_xmile(loopdsl.loads(text + "node n push STEP(1, 2)\ns -> n"))
+    dumps_xmile(loopdsl.loads(text + "s -[delay 1]-> n"))  # delayed links are fine
+    dumps_xmile(loopdsl.loads(text.replace("rk4", "euler") + "s -[delay 0]-> n"))

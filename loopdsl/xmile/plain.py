@@ -32,7 +32,7 @@ from typing import Any
 from loopdsl.errors import LoopError, Source
 from loopdsl.graph import constant_value
 from loopdsl.model import (
-    Aux, Binary, Call, Constant, Expr, Flow, If, Link, Model, Name, Num, PlainNode, Stock,
+    Aux, Binary, Call, Constant, Expr, Flow, If, Model, Name, Num, PlainNode, Stock,
 )
 from loopdsl.xmile.names import canonical
 
@@ -102,9 +102,33 @@ def plain_equation(model: Model, node: PlainNode) -> Expr:
     return value if value is not None else _num(0)
 
 
+def _check_rk4(model: Model, driven: set[str]) -> None:
+    """Under RK4 loopdsl holds plain nodes through a step; XMILE re-evaluates auxes.
+
+    The two agree when a link-driven value reads nothing that moves within a step:
+    only delayed links, no push. Anything else is refused rather than exported wrongly.
+    """
+    if model.method != "rk4":
+        return
+    for node in model.nodes:
+        if isinstance(node, PlainNode) and node.push is not None and node.id in driven:
+            _fail(model, node, f"plain node '{node.id}' has a push and the model uses RK4: "
+                  "loopdsl holds plain nodes through each step, which XMILE cannot say",
+                  "export with method euler, or model the push as a flow")
+    for link in model.links:
+        if link.target in driven and constant_value(link.delay) == 0:
+            _fail(model, link, f"the link {link.source} -> {link.target} has delay 0 into a "
+                  "plain node and the model uses RK4: loopdsl holds plain nodes through each "
+                  "step, which XMILE cannot say", "export with method euler, or give the link "
+                  "a delay")
+
+
 def expand_plain_nodes(model: Model) -> Model:
     """A copy of the model in which every value is given by an XMILE equation."""
     flat = model.model_copy(deep=True)
+    driven = {n.id for n in flat.nodes if isinstance(n, PlainNode)
+              or (isinstance(n, (Aux, Flow)) and n.equation is None)}
+    _check_rk4(flat, driven)
     flows = [n for n in flat.nodes if isinstance(n, Flow)]
     taken = {canonical(n.id) for n in flat.nodes}
     nodes: list[Any] = []
@@ -149,7 +173,7 @@ def expand_plain_nodes(model: Model) -> Model:
     return flat
 
 
-def _fail(model: Model, link: Link, message: str, hint: str) -> None:
-    pos = link.pos
+def _fail(model: Model, element: Any, message: str, hint: str) -> None:
+    pos = element.pos
     raise LoopError([Source("", model.source or "<model>").diagnostic(
         message, pos.line if pos else None, pos.column if pos else None, hint)])
