@@ -26,9 +26,14 @@ False
 
 from __future__ import annotations
 
+import gc
 import time
-from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from functools import partial
+from itertools import chain
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+
+import numpy as np
 
 import networkx as nx
 
@@ -37,8 +42,7 @@ from loopdsl.analysis.links import LinkEffect, link_effects
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing", "U": "unknown"}
 
 
-@dataclass(frozen=True, slots=True)
-class Loop:
+class Loop(NamedTuple):
     """One elementary feedback loop.
 
     Attributes
@@ -91,7 +95,7 @@ class Loop:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready; ``nodes`` as a list)."""
-        data = asdict(self)
+        data = self._asdict()
         data["nodes"] = list(self.nodes)
         data["length"] = len(self.nodes)
         return data
@@ -190,12 +194,54 @@ def _int_graph(G: nx.DiGraph) -> tuple[nx.DiGraph, list[str]]:
     return H, names
 
 
+def _min_first_cycles(H: nx.DiGraph, length_bound: int | None) -> Iterator[list[int]]:
+    """Every elementary cycle of an integer graph, each starting at its smallest node.
+
+    The outer loop of :func:`networkx.simple_cycles` (self-loops, then per strongly
+    connected component: the cycles through one node, then the component without it),
+    choosing the component's smallest node each time, so no cycle needs rotating. The
+    inner searches are networkx's own (Johnson; Gupta-Suzumura with a bound).
+    """
+    try:
+        from networkx.algorithms.cycles import _bounded_cycle_search, _johnson_cycle_search
+    except ImportError:  # pragma: no cover - another networkx: rotate its cycles instead
+        for c in nx.simple_cycles(H, length_bound=length_bound):
+            i = c.index(min(c))
+            yield c[i:] + c[:i]
+        return
+    yield from ([v] for v, nbrs in H.adj.items() if v in nbrs)
+    if length_bound == 1:
+        return
+    D = nx.DiGraph()
+    D.add_nodes_from(H)
+    D.add_edges_from((u, v) for u, nbrs in H.adj.items() for v in nbrs if v != u)
+    scc = nx.strongly_connected_components
+    components = [c for c in scc(D) if len(c) >= 2]
+    while components:
+        c = components.pop()
+        Gc = D.subgraph(c)
+        v = min(c)
+        if length_bound is None:
+            yield from _johnson_cycle_search(Gc, [v])
+        else:
+            yield from _bounded_cycle_search(Gc, [v], length_bound)
+        D.remove_node(v)
+        components.extend(c for c in scc(Gc) if len(c) >= 2)
+
+
 def _raw_cycles(H: nx.DiGraph, max_length: int | None,
                 through: int | None) -> Iterator[list[int]]:
-    """Elementary cycles of an integer graph, each once (not yet rotated)."""
+    """Elementary cycles of an integer graph, each once, starting at its smallest node."""
     if through is None:
-        yield from nx.simple_cycles(H, length_bound=max_length)
+        yield from _min_first_cycles(H, max_length)
         return
+    for c in _through_cycles(H, max_length, through):
+        i = c.index(min(c))
+        yield c[i:] + c[:i] if i else c
+
+
+def _through_cycles(H: nx.DiGraph, max_length: int | None,
+                    through: int) -> Iterator[list[int]]:
     if H.has_edge(through, through):
         yield [through]
     if max_length is not None and max_length < 2:
@@ -234,8 +280,7 @@ def iter_loops(G: nx.DiGraph, *, max_length: int | None = None, through: str | N
             raise KeyError(through)
         start = names.index(through)
     for cycle in _raw_cycles(H, max_length, start):
-        low = cycle.index(min(cycle))
-        nodes = tuple(names[i] for i in cycle[low:] + cycle[:low])
+        nodes = tuple(names[i] for i in cycle)
         polarity, gain, delay, growth, stocks = _figures(nodes, effects, dt)
         yield Loop("", nodes, polarity, gain, delay, growth, stocks=stocks)
 
@@ -297,31 +342,168 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     .. [2] R. Oliva, "Model structure analysis through graph theory", System Dynamics
        Review 20(4), 2004.
     """
-    order = {n: i for i, n in enumerate(G)}
-    decls = _declared(declared)
-    by_path = {}
-    for d in decls:
+    names = list(G)
+    order = {n: i for i, n in enumerate(names)}
+    declared_ids: dict[tuple[int, ...], _Declared] = {}
+    for d in _declared(declared):
         if d.path and all(n in order for n in d.path):
-            by_path.setdefault(canonical(d.path, order), d)
-    found: list[Loop] = []
-    truncated, reason = False, None
-    deadline = None if time_budget is None else time.monotonic() + time_budget
-    stream = iter_loops(G, max_length=max_length, through=through, effects=effects)
-    for loop in stream:
-        if max_loops is not None and len(found) >= max_loops:
-            truncated, reason = True, f"the limit of {max_loops} loops (--max-loops) was reached"
-            break
-        found.append(loop)
-        if deadline is not None and time.monotonic() > deadline:
-            if next(stream, None) is not None:
-                truncated = True
-                reason = (f"the time budget of {time_budget:g} s (--time-budget) ran out "
-                          f"after {len(found)} loops")
-            break
+            path = canonical(d.path, order)
+            declared_ids.setdefault(tuple(order[n] for n in path), d)
+    if max_length is not None and max_length < 1:
+        return LoopList([], _has_longer(G, 0, through),
+                        f"loops longer than {max_length} links were not searched "
+                        "(--max-length)")
+    H, _ = _int_graph(G)
+    if through is not None and through not in order:
+        raise KeyError(through)
+    stream = _raw_cycles(H, max_length, None if through is None else order[through])
+    enabled = gc.isenabled()
+    gc.disable()  # many small lists and tuples, no reference cycles: spare the collector
+    try:
+        raw, truncated, reason = _collect(stream, max_loops, time_budget)
+    finally:
+        if enabled:
+            gc.enable()
     if not truncated and max_length is not None and _has_longer(G, max_length, through):
         truncated = True
         reason = f"loops longer than {max_length} links were not searched (--max-length)"
-    return LoopList(_number(found, by_path, order), truncated, reason)
+    if effects is None:
+        effects = link_effects(G)
+    dt = float(G.graph.get("step") or 1.0)
+    return LoopList(_records(raw, names, effects, dt, declared_ids), truncated, reason)
+
+
+def _collect(stream: Iterator[list[int]], max_loops: int | None, time_budget: float | None
+             ) -> tuple[list[list[int]], bool, str | None]:
+    """Rotated integer cycles from the stream, within the limits; (cycles, truncated, why)."""
+    raw: list[list[int]] = []
+    append = raw.append
+    if max_loops is None and time_budget is None:
+        raw.extend(stream)
+        return raw, False, None
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    for c in stream:
+        if max_loops is not None and len(raw) >= max_loops:
+            return raw, True, f"the limit of {max_loops} loops (--max-loops) was reached"
+        append(c)
+        if deadline is not None and not len(raw) & 63 and time.monotonic() > deadline:
+            if next(stream, None) is not None:
+                return raw, True, (f"the time budget of {time_budget:g} s (--time-budget) "
+                                   f"ran out after {len(raw)} loops")
+            return raw, False, None
+    return raw, False, None
+
+
+def _edge_arrays(effects: Mapping[tuple[str, str], LinkEffect], names: Sequence[str]
+                 ) -> tuple[np.ndarray, ...]:
+    """Per-link arrays sorted by the key ``source * n + target``."""
+    index = {n: i for i, n in enumerate(names)}
+    n = len(names)
+    items = [(index[u] * n + index[v], e) for (u, v), e in effects.items()
+             if u in index and v in index]
+    items.sort(key=lambda kv: kv[0])
+    keys = np.array([k for k, _ in items], dtype=np.int64)
+    sign = np.array([e.sign for _, e in items], dtype=np.int64)
+    gain = np.array([np.nan if e.gain is None else e.gain for _, e in items], dtype=float)
+    delay = np.array([np.nan if e.delay is None else e.delay for _, e in items], dtype=float)
+    into = np.array([e.into_stock for _, e in items], dtype=np.int64)
+    return keys, sign, gain, delay, into
+
+
+def _batch_figures(raw: list[list[int]], names: Sequence[str],
+                   effects: Mapping[tuple[str, str], LinkEffect], dt: float
+                   ) -> tuple[list[str], list, list, list, list[int]]:
+    """Polarity, gain, cycle time, growth and stock count of many loops at once (numpy)."""
+    if not raw:
+        return [], [], [], [], []
+    n = len(names)
+    keys, sign, gain, delay, into = _edge_arrays(effects, names)
+    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    flat = np.fromiter(chain.from_iterable(raw), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.zeros(len(raw), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    nxt = np.arange(1, flat.size + 1)
+    nxt[starts + lengths - 1] = starts
+    edge = np.searchsorted(keys, flat * n + flat[nxt])
+    negative = np.add.reduceat((sign[edge] < 0).astype(np.int64), starts)
+    unknown = np.add.reduceat((sign[edge] == 0).astype(np.int64), starts)
+    with np.errstate(all="ignore"):
+        g = np.multiply.reduceat(gain[edge], starts)
+        d = np.add.reduceat(delay[edge], starts)
+        stocks = np.add.reduceat(into[edge], starts)
+        plain = (stocks == 0) & (g > 0) & (d > 0)
+        growth = np.full(len(raw), np.nan)
+        growth[plain] = g[plain] ** (1.0 / d[plain])
+        step = 1.0 + g * dt
+        one = (stocks == 1) & (d == 0) & (step > 0) & (dt > 0)
+        growth[one] = step[one] ** (1.0 / dt)
+    code = np.where(unknown > 0, 2, negative & 1)
+    polarity = list(map(("R", "B", "U").__getitem__, code.tolist()))
+
+    def listed(a: np.ndarray) -> list:
+        values = a.tolist()
+        return [None if x != x else x for x in values] if np.isnan(a).any() else values
+
+    return polarity, listed(g), listed(d), listed(growth), stocks.tolist()
+
+
+def _records(raw: list[list[int]], names: Sequence[str],
+             effects: Mapping[tuple[str, str], LinkEffect], dt: float,
+             declared: Mapping[tuple[int, ...], _Declared]) -> list[Loop]:
+    """Sort the integer cycles, value them, and make numbered :class:`Loop` records."""
+    raw.sort()
+    raw.sort(key=len)
+    if declared:
+        rank = {path: i for i, path in enumerate(declared)}
+        first = sorted((c for c in raw if tuple(c) in rank), key=lambda c: rank[tuple(c)])
+        raw = first + [c for c in raw if tuple(c) not in rank]
+    else:
+        first = []
+    enabled = gc.isenabled()
+    gc.disable()  # many small tuples, no reference cycles: spare the collector's passes
+    try:
+        polarity, gain, delay, growth, stocks = _batch_figures(raw, names, effects, dt)
+        get = names.__getitem__
+        nodes = [tuple(map(get, c)) for c in raw]
+        titles: list[str | None] = [None] * len(raw)
+        flags = [False] * len(raw)
+        ids = [""] * len(first)
+        for k, c in enumerate(first):
+            decl = declared[tuple(c)]
+            ids[k], titles[k], flags[k] = decl.id, decl.title, True
+        ids += _ids(polarity[len(first):], {d.id for d in declared.values()})
+        make = partial(tuple.__new__, Loop)
+        return list(map(make, zip(ids, nodes, polarity, gain, delay, growth, titles, flags,
+                                  stocks)))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ids(polarity: list[str], taken: set[str]) -> list[str]:
+    """R1, R2, B1, ... in list order, skipping names in ``taken``.
+
+    >>> _ids(["R", "B", "R", "U"], {"R2"})
+    ['R1', 'B1', 'R3', 'U1']
+    """
+    if not taken:
+        counters = {"R": 0, "B": 0, "U": 0}
+
+        def next_id(p: str) -> str:
+            counters[p] += 1
+            return f"{p}{counters[p]}"
+
+        return list(map(next_id, polarity))
+    counters = {"R": 0, "B": 0, "U": 0}
+    ids = []
+    for p in polarity:
+        counters[p] += 1
+        name = f"{p}{counters[p]}"
+        while name in taken:
+            counters[p] += 1
+            name = f"{p}{counters[p]}"
+        ids.append(name)
+    return ids
 
 
 def _has_longer(G: nx.DiGraph, bound: int, through: str | None) -> bool:
@@ -334,7 +516,7 @@ def _has_longer(G: nx.DiGraph, bound: int, through: str | None) -> bool:
 
 def _number(found: list[Loop], by_path: Mapping[tuple[str, ...], _Declared],
             order: Mapping[str, int]) -> list[Loop]:
-    """Sort the loops and give each its id."""
+    """Sort loops (already valued) and give each its id, as :func:`find_loops` does."""
     declared_rank = {path: i for i, path in enumerate(by_path)}
 
     def key(loop: Loop) -> tuple:
@@ -350,20 +532,15 @@ def _number(found: list[Loop], by_path: Mapping[tuple[str, ...], _Declared],
     for loop in found:
         decl = by_path.get(loop.nodes)
         if decl is not None:
-            result.append(_replace(loop, decl.id, decl.title, True))
+            result.append(loop._replace(id=decl.id, title=decl.title, declared=True))
             continue
         while True:
             counters[loop.polarity] += 1
             name = f"{loop.polarity}{counters[loop.polarity]}"
             if name not in taken:
                 break
-        result.append(_replace(loop, name, None, False))
+        result.append(loop._replace(id=name, title=None, declared=False))
     return result
-
-
-def _replace(loop: Loop, id: str, title: str | None, declared: bool) -> Loop:
-    return Loop(id, loop.nodes, loop.polarity, loop.gain, loop.cycle_time,
-                loop.growth_per_time, title, declared, loop.stocks)
 
 
 def loop_gain(G: nx.DiGraph, loop: Loop | Sequence[str],
