@@ -155,6 +155,11 @@ def test_graphical_functions():
     assert m.node("own_graph").lookup == own.lookup
 
 
+def test_self_names_the_variable_being_defined():
+    m = loads_xmile(xmile('<aux name="count"><eqn>PREVIOUS(SELF, 0) + 1</eqn></aux>'))
+    assert format_expr(m.node("count").equation) == "PREVIOUS(count, 0) + 1"
+
+
 def test_older_stella_layout_without_variables_element():
     text = f'''<xmile version="1.0" {NS}><sim_specs><start>0</start><stop>4</stop>
       <dt>1</dt></sim_specs><model>
@@ -303,6 +308,13 @@ def test_cli_import_export_and_other_commands_take_xmile(tmp_path, capsys):
     assert load_xmile(tmp_path / "back.xmile").content() == model.content()
     assert main(["check", str(source)]) == 0
     assert "ok" in capsys.readouterr().out
+    assert main(["loops", str(source)]) == 0
+    assert "1 balancing" in capsys.readouterr().out
+    csv_path = tmp_path / "run.csv"
+    assert main(["simulate", str(source), "--csv", str(csv_path)]) == 0
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "time,Heat_Loss,Teacup_Temperature"
+    assert lines[1] == "0,11,180" and len(lines) == 242
     bad = tmp_path / "bad.xmile"
     bad.write_text("<xmile><model>", encoding="utf-8")
     assert main(["import", str(bad)]) == 1

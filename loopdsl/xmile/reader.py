@@ -60,6 +60,7 @@ class Reader:
         self.lookup_ids: dict[str, str] = {}  # canonical name of a gf -> LookupDef id
         self.extra_lookups: list[LookupDef] = []
         self.inline: dict[str, Lookup] = {}  # identifier -> its inline graphical function
+        self.current: str | None = None  # the variable whose equation is being read (SELF)
 
     # -- errors ---------------------------------------------------------------
     def fail(self, message: str, node: XNode | None, hint: str | None = None) -> NoReturn:
@@ -293,7 +294,11 @@ class Reader:
             if el.tag == "stock":
                 self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
             self.fail(f"{el.tag} '{label}' has no equation (<eqn>)", el)
-        expr = self.equation(eqn)
+        self.current = ident
+        try:
+            expr = self.equation(eqn)
+        finally:
+            self.current = None
         if el.tag == "stock":
             if el.find("gf") is not None:
                 self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
@@ -369,6 +374,8 @@ class Reader:
 
     def resolve(self, key: str, raw: str) -> str:
         ident = self.ids.get(key)
+        if ident is None and key == "self" and self.current is not None:
+            return self.current  # XMILE's SELF: the variable being defined
         if ident is None:
             raise EquationError(f"undefined variable '{display_name(raw)}'", 0)
         return ident
