@@ -330,3 +330,10 @@ def test_export_refuses_what_rk4_would_change():
         dumps_xmile(loopdsl.loads(text + "node n push STEP(1, 2)\ns -> n"))
     dumps_xmile(loopdsl.loads(text + "s -[delay 1]-> n"))  # delayed links are fine
     dumps_xmile(loopdsl.loads(text.replace("rk4", "euler") + "s -[delay 0]-> n"))
+
+
+@pytest.mark.parametrize("eqn", ["(" * 400 + "1" + ")" * 400, "1" + " + 1" * 3000,
+                                 "ABS(" * 100 + "1" + ")" * 100])
+def test_deeply_nested_equations_are_an_error_not_a_crash(eqn):
+    err = error_of(xmile(f'<aux name="a"><eqn>{eqn}</eqn></aux>'))
+    assert "nested too deeply" in err.first.message and err.first.line == 7

@@ -21,6 +21,7 @@ from typing import Callable
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
 from loopdsl.model import Binary, Call, Expr, If, Name, Num, Pos, Unary
+from loopdsl.parser import MAX_NESTING
 from loopdsl.xmile.names import canonical, display_name
 
 
@@ -269,6 +270,37 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     """Parse an XMILE equation; ``resolve`` maps variable names, ``resolve_call`` lookup names.
 
     ``where`` maps a character offset of the text to a source position.
-    Raises :class:`EquationError` (with the offset) for any problem.
+    Raises :class:`EquationError` (with the offset) for any problem, including an
+    expression nested deeper than the .loop front end accepts.
     """
-    return _Parser(text, resolve, resolve_call, where).parse()
+    try:
+        expr = _Parser(text, resolve, resolve_call, where).parse()
+    except RecursionError:
+        raise EquationError("the equation is nested too deeply", 0,
+                            "split it into several auxiliaries") from None
+    if _depth(expr) > MAX_DEPTH:
+        raise EquationError(f"the equation is nested too deeply (more than {MAX_DEPTH} "
+                            "levels)", 0, "split it into several auxiliaries")
+    return expr
+
+
+MAX_DEPTH = MAX_NESTING - 10
+"""Deepest expression tree accepted: as in .loop files, so every model survives JSON."""
+
+
+def _depth(expr: Expr) -> int:
+    """The nesting depth of an expression tree as its JSON nests (calls count 2)."""
+    deepest = 0
+    stack: list[tuple[Expr, int]] = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, Unary):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, Binary):
+            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+        elif isinstance(node, Call):
+            stack += [(a, depth + 2) for a in node.args]
+        elif isinstance(node, If):
+            stack += [(node.cond, depth + 1), (node.then, depth + 1), (node.orelse, depth + 1)]
+    return deepest
