@@ -337,3 +337,37 @@ def test_export_refuses_what_rk4_would_change():
 def test_deeply_nested_equations_are_an_error_not_a_crash(eqn):
     err = error_of(xmile(f'<aux name="a"><eqn>{eqn}</eqn></aux>'))
     assert "nested too deeply" in err.first.message and err.first.line == 7
+
+
+# -- every expression survives being written as XMILE and read back ------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from loopdsl.model import Binary, Call, If, Name, Num, Unary, strip_positions  # noqa: E402
+from loopdsl.xmile.equations import parse_equation  # noqa: E402
+from loopdsl.xmile.writer import format_xmile  # noqa: E402
+
+_leaves = st.one_of(
+    st.builds(Num, value=st.floats(min_value=0, max_value=1e6, allow_nan=False)),
+    st.builds(Name, name=st.sampled_from(["a", "b_c", "время", "TIME"])),
+)
+
+
+def _extend(children):
+    return st.one_of(
+        st.builds(Unary, op=st.sampled_from(["-", "not"]), operand=children),
+        st.builds(Binary, op=st.sampled_from(["+", "-", "*", "/", "^", "mod", "=", "<>", "<",
+                                              "<=", ">", ">=", "and", "or"]),
+                  left=children, right=children),
+        st.builds(Call, func=st.sampled_from(["max", "smth1"]),
+                  args=st.lists(children, min_size=2, max_size=2)),
+        st.builds(If, cond=children, then=children, orelse=children),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(_leaves, _extend, max_leaves=12))
+def test_xmile_equation_write_read_round_trip(expr):
+    text = format_xmile(expr)
+    back = parse_equation(text, resolve=lambda key, raw: raw)
+    assert strip_positions(back.model_dump()) == strip_positions(expr.model_dump()), text
