@@ -183,8 +183,9 @@ def test_dot_conventions():
     nodes = all_nodes(graph)
     assert nodes["s"].get_shape() == "box" and "rounded" not in (nodes["s"].get_style() or "")
     assert "⋈" in nodes["f"].get_label()  # the valve
-    assert ("f:v", "s") in edges and "#ffffff" in edges[("f:v", "s")].get_color()  # pipe
-    assert ("@cloud f source", "f:v") in edges  # a flow from nowhere starts in a cloud
+    assert ("f", "s") in edges and "#ffffff" in edges[("f", "s")].get_color()  # pipe
+    assert ("@cloud f source", "f") in edges  # a flow from nowhere starts in a cloud
+    assert dot_label(nodes["f"].get("xlabel")) == "Sign-ups"  # its name beside the valve
     clusters = [s for s in graph.get_subgraphs() if s.get_name().startswith("cluster")]
     assert dot_label(graph_attr(clusters[0], "label")) == "Ring one"
     assert set(all_nodes(clusters[0])) == {"a", "b"}

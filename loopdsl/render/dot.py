@@ -107,6 +107,7 @@ class DiagramBuilder:
         title = self.model.title
         if title:
             graph_attrs.update(label=html_label(title), labelloc="t", labeljust="c")
+        graph_attrs["forcelabels"] = "true"  # flows' names (xlabels) always shown
         g.attr("graph", **graph_attrs)
         g.attr("node", fontname=FONT, fontsize="12", fontcolor=t.text, color=t.line,
                shape="box", style="rounded,filled", fillcolor=t.fill, margin="0.14,0.06",
@@ -161,11 +162,10 @@ class DiagramBuilder:
                          label=html_label(label, LABEL_WIDTH))
         elif kind == "flow":
             valve_color = t.faded if faded else (t.highlight if self.focus else t.line)
-            attrs.update(shape="plain", style="", label=(
-                '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-                f'<TR><TD PORT="v"><FONT POINT-SIZE="22" COLOR="{valve_color}">{VALVE}'
-                f'</FONT></TD></TR><TR><TD>{html_lines(label, LABEL_WIDTH)}</TD></TR>'
-                "</TABLE>>"))
+            # the valve alone is the node, so pipes meet it from any side; the
+            # flow's name is an external label placed beside it after layout
+            attrs.update(shape="plain", style="", xlabel=html_label(label, LABEL_WIDTH),
+                         label=f'<<FONT POINT-SIZE="24" COLOR="{valve_color}">{VALVE}</FONT>>')
         elif kind in ("aux", "const"):
             attrs.update(shape="plaintext", style="", label=html_label(label, LABEL_WIDTH))
         else:
@@ -225,7 +225,7 @@ class DiagramBuilder:
     def add_pipe(self, g: graphviz.Digraph, flow: str, source: str | None,
                  target: str | None) -> None:
         t = self.theme
-        valve = f"{flow}:v"
+        valve = flow
 
         def color(u: str, v: str) -> str:
             base = self.edge_color(u, v, t.line)

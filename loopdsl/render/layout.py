@@ -10,8 +10,11 @@ every other position and edge route as the engine made them.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -79,6 +82,9 @@ def read_layout(laid_out: str) -> Layout:
         h = float(obj.get("height", 0.5)) * 36
         centers[obj["name"]] = (x, y)
         boxes.append((x, y, w, h))
+        if "xlp" in obj:  # an external label (a flow's name): its size, estimated
+            lx, ly = (float(v) for v in obj["xlp"].split(",")[:2])
+            boxes.append((lx, ly, *_text_half_size(str(obj.get("xlabel", "")))))
     points: list[tuple[float, float]] = []
     segments: list[list[float]] = []
     delayed = []
@@ -96,6 +102,20 @@ def read_layout(laid_out: str) -> Layout:
     return Layout(centers, np.array(boxes, dtype=float).reshape(-1, 4),
                   np.vstack([np.array(points, dtype=float).reshape(-1, 2), _sample(segments)]),
                   tuple(bb), delayed)
+
+
+def _text_half_size(label: str, size: float = 12.0) -> tuple[float, float]:
+    """Half width and height of a label's text (a wide CJK character counts double).
+
+    >>> _text_half_size("<ab<BR/>c>")
+    (6.6, 12.6)
+    """
+    text = re.sub(r"<BR/>", "\n", label[1:-1] if label.startswith("<") else label)
+    text = html.unescape(re.sub(r"<[^<>]*>", "", text))
+    lines = text.split("\n") or [""]
+    widest = max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                 for line in lines)
+    return round(widest * size * 0.55 / 2, 2), round(len(lines) * size * 1.05 / 2, 2)
 
 
 def _spline_segments(pos: str) -> tuple[list[tuple[float, float]], list[list[float]]]:
