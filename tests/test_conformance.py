@@ -62,3 +62,21 @@ def test_extra_columns_are_listed_not_compared():
     result = run_case(model, model.parent / "output.tab", ROOT)
     assert set(result.extra_columns) == {"Input", "Smoothed Input", "Smoothing Time"}
     assert "first order smooth" in result.columns and result.passed
+
+
+@needs_suite
+@pytest.mark.parametrize("model", [m for m, _ in CASES],
+                         ids=[str(m.relative_to(ROOT)) for m, _ in CASES])
+def test_imported_loop_text_simulates_like_the_xmile(model):
+    """`loopdsl import` output is a .loop file that compiles and runs the same."""
+    import numpy as np
+
+    import loopdsl
+    from loopdsl.xmile import load_xmile
+
+    imported = load_xmile(model)
+    again = loopdsl.loads(loopdsl.dumps(imported), "imported.loop")
+    assert again.content() == imported.content()
+    a, b = imported.simulate(), again.simulate()
+    for name in a.names:
+        assert np.array_equal(a[name], b[name]), name
