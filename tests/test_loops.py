@@ -277,3 +277,19 @@ def test_time_budget_stops_a_dense_model():
     assert 0 < len(loops)
     text = render(loop_report(loopdsl.loads("a -> b -> a")), "table")
     assert "STOPPED" not in text
+
+
+def test_docs_console_examples_are_real(capsys):
+    """Every ```console block of docs/loops.md is the command's exact output."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "loops.md").read_text("utf-8")
+    blocks = doc.split("```console\n")[1:]
+    assert len(blocks) >= 2
+    root = Path(__file__).resolve().parents[1]
+    for block in blocks:
+        body = block.split("\n```", 1)[0]
+        command, expected = body.split("\n", 1)
+        assert command.startswith("$ loopdsl loops ")
+        args = command.split()[3:]
+        args = [str(root / a) if a.endswith(".loop") else a for a in args]
+        code, out, _ = run(["loops", *args], capsys)
+        assert code == 0 and out == expected + "\n"

@@ -8,7 +8,7 @@ labels (two cells a character) line up.
 >>> from loopdsl.analysis.report import loop_report
 >>> text = render(loop_report(loopdsl.loads('node a "曝光"\\na -> b -> a')), "table")
 >>> print(text.splitlines()[2])
-ID  Type  Links  Gain  Cycle time  Growth/time  Loop
+ID  Type  Links  Gain  Cycle (time units)  Growth/time unit  Loop
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def _path(report: LoopReport, nodes: Sequence[str]) -> str:
 
 
 def _stopped(report: LoopReport) -> str:
-    return (f"STOPPED EARLY: {report.reason}; more loops may exist, and the counts and hubs "
-            "cover only the loops listed.")
+    return (f"STOPPED EARLY: {report.reason}; the list is incomplete, and the counts and "
+            "hubs cover only the loops listed.")
 
 
 def _loops(n: int) -> str:
@@ -141,7 +141,9 @@ def table(report: LoopReport, top: int = 5) -> str:
         out.append(FUNNEL_MESSAGE)
     else:
         out.append("")
-        rows = [["ID", "Type", "Links", "Gain", "Cycle time", "Growth/time", "Loop"]]
+        unit = _unit(report)
+        rows = [["ID", "Type", "Links", "Gain", f"Cycle ({unit}s)" if unit.isascii() else
+                 f"Cycle ({unit})", f"Growth/{unit}", "Loop"]]
         for lp in report.loops:
             rows.append([lp.id, lp.polarity, str(lp.length), number(lp.gain),
                          number(lp.cycle_time), number(lp.growth_per_time),

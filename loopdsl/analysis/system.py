@@ -304,7 +304,8 @@ def _rho(lin: LinearModel) -> float:
 
 def leverage(G: nx.DiGraph, effects: Mapping[tuple[str, str], LinkEffect] | None = None,
              model: Any = None, recompute_limit: int = 400) -> list[Lever]:
-    """The links of the dominant feedback component, ranked by the gain elasticity of growth.
+    """The links of the dominant feedback component, ranked by the gain elasticity of growth
+    (ties, to 9 digits, in graph order).
 
     Elasticities come from the eigenvectors; the "+10%" and "one step shorter" figures
     are recomputed exactly when the component has at most ``recompute_limit`` states.
@@ -357,7 +358,9 @@ def leverage(G: nx.DiGraph, effects: Mapping[tuple[str, str], LinkEffect] | None
         gain = t.coef / lin.dt if G.nodes[t.link[1]].get("kind") == "stock" else t.coef
         levers.append(Lever(t.link[0], t.link[1], gain, float(elasticity), plus, base_lag,
                             shorter))
-    levers.sort(key=lambda lv: (-abs(lv.gain_elasticity), lv.source, lv.target))
+    order = {n: i for i, n in enumerate(G)}
+    levers.sort(key=lambda lv: (-float(f"{abs(lv.gain_elasticity):.9g}"), order[lv.source],
+                                order[lv.target]))
     return levers
 
 
