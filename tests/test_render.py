@@ -380,3 +380,14 @@ def test_every_bundled_model_draws_with_its_declared_loops(path):
         assert node in titles
     chart = parse_mermaid(to_mermaid(model))
     assert len(chart["nodes"]) >= len(model.graph)
+
+
+def test_no_loops_keeps_the_round_layout_and_only_the_highlighted_marker():
+    wheel = loopdsl.loads("a -> b -> c -> d -> a  b -[-]-> a")
+    plain = to_dot(wheel, DiagramOptions(loops=False))
+    assert "layout=circo" in plain and "// loop" not in plain
+    focus = to_dot(wheel, DiagramOptions(loops=False, highlight="B1"))
+    assert "// loop B1" in focus and "// loop R1" not in focus
+    assert "// loop R1" not in to_dot(wheel, DiagramOptions(max_loops=1))  # B1 is shorter
+    capped = to_dot(wheel, DiagramOptions(max_loops=1, highlight="R1"))
+    assert "// loop R1" in capped  # a highlighted loop is found beyond the cap

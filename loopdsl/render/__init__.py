@@ -40,9 +40,11 @@ class _Prepared:
         if options.highlight and options.highlight not in {lp.id for lp in loops}:
             loops = [_find_loop(model, G, options.highlight)] + \
                 loops[: max(options.max_loops - 1, 0)]
-        self.loops = loops if options.loops or options.highlight else []
         has_groups = any(G.nodes[n].get("group") for n in G)
         self.engine = choose_engine(options.layout, len(G), loops, has_groups)
+        if not options.loops:  # no markers, except the highlighted loop's
+            loops = [lp for lp in loops if lp.id == options.highlight]
+        self.loops = loops
 
 
 def _find_loop(model: Model, G, loop_id: str) -> DrawnLoop:
