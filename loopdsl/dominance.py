@@ -617,7 +617,8 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
     -------
     list of Period
         By partition, then by start time. ``end`` is the time of the period's last
-        step.
+        step. A period's loops are listed strongest first, as at its first step; a
+        period lasts while the same set of loops dominates, in whatever order.
 
     Examples
     --------
@@ -657,7 +658,7 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
                 chosen, pol, got = dominant_set(sub.mean(axis=1), ids, share)
             else:
                 chosen, pol, got = [], "", 0.0
-            if current is not None and chosen == current.loops:
+            if current is not None and set(chosen) == set(current.loops):
                 current.end = float(t[block[-1]])
                 shares.append(got)
                 continue
@@ -805,11 +806,17 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
     deadline = None if time_budget is None else _time.monotonic() + time_budget
     cap = 20 * max_loops
     reach = max(scores.lags.values(), default=0)   # with delays: strongest over a window
+    searched, stop = 0, ""
     for k in steps:
         lo = max(0, k - reach)
         at = {edge: float(np.abs(s[lo: k + 1]).max()) for edge, s in scores.items()}
         strongest_loops(G, at, found=found, max_loops=cap, deadline=deadline)
-        if len(found) >= cap or (deadline is not None and _time.monotonic() > deadline):
+        searched += 1
+        if len(found) >= cap:
+            stop = f"; stopped at {cap} loops"
+            break
+        if deadline is not None and _time.monotonic() > deadline:
+            stop = f"; stopped after {time_budget:g} s"
             break
     order = {v: i for i, v in enumerate(G)}
     declared = {}
@@ -833,7 +840,8 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
         records.append((nodes, name, None, pol))
     notes.append(f"the model has more than {max_loops} loops: loops were found by the "
                  f"strongest-path search (Eberlein and Schoenberg 2020) on the link scores "
-                 f"of {len(steps)} steps; {len(records)} loops found")
+                 f"of {searched} of {len(steps)} sampled steps; {len(records)} loops found"
+                 f"{stop}")
     return records, "strongest-path"
 
 

@@ -556,7 +556,8 @@ def test_the_stories_docs_tell():
     affiliate = dominance(loopdsl.load(MODELS / "affiliate_four_rings.loop"), window=6)
     spans = {(p.start, p.end): p.loops for p in affiliate.periods}
     assert spans[6.0, 11.0] == ["R1"]
-    assert spans[24.0, 35.0] == ["R4", "R1"]
+    assert spans[12.0, 17.0] == ["R2", "R4"]
+    assert sorted(spans[18.0, 35.0]) == ["R1", "R4"]
     zh = dominance(loopdsl.load(MODELS / "affiliate_four_rings_zh.loop"), window=6)
     assert [p.loops for p in zh.periods] == [p.loops for p in affiliate.periods]
 
