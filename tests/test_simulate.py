@@ -277,9 +277,37 @@ def test_same_shaped_lookups_grouped_with_different_tables():
         lines.append(f"aux y{i} = TIME * {i} points [(0, {i}), (10, {i + 10})]")
     r = run("\n".join(lines))
     for i in range(5):
-        assert r[f"y{i}"].tolist() == pytest.approx([i + i * k * 10 / 10 for k in
-                                                     (0, 1, 2)] if False else
-                                                    [i + (i * k) for k in (0, 1, 2)])
+        assert r[f"y{i}"].tolist() == pytest.approx([i + i * k for k in (0, 1, 2)])
+
+
+@pytest.mark.parametrize("kind", ["continuous", "extrapolate", "discrete"])
+def test_grouped_lookups_agree_with_one_table_at_a_time(kind):
+    from loopdsl.model import Lookup
+    from loopdsl.simulate.runtime import Tables, lookup_one
+
+    rng = np.random.default_rng(7)
+    tables = []
+    for k in range(30):
+        m = int(rng.integers(1, 7))
+        xs = np.sort(rng.choice(np.arange(-20, 20), size=m, replace=False)).astype(float)
+        tables.append(Lookup(xs=xs.tolist(), ys=rng.normal(size=m).tolist()))
+    x = rng.uniform(-30, 30, size=(30, 40))
+    x[:, :6] = [[t.xs[0], t.xs[-1], t.xs[0] - 1, t.xs[-1] + 1, t.xs[len(t.xs) // 2], np.nan]
+                for t in tables]
+    got = Tables(tables)(x, kind)
+    for k, t in enumerate(tables):
+        expect = lookup_one(x[k], np.array(t.xs), np.array(t.ys), kind)
+        np.testing.assert_allclose(got[k], expect, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_lookup_builtin_form():
+    from loopdsl.model import Aux, Call, Lookup, LookupDef, Model, Name, Num, TimeSpec
+
+    m = Model(time=TimeSpec(start=0, stop=0, step=1),
+              nodes=[LookupDef(id="g", lookup=Lookup(xs=[0, 10], ys=[0, 5])),
+                     Aux(id="x", equation=Call(func="lookup", args=[Name(name="g"),
+                                                                    Num(value=4)]))])
+    assert m.simulate()["x"].tolist() == [2.0]
 
 
 def test_random_functions_are_reproducible_and_in_range():
@@ -375,3 +403,31 @@ def test_linearize_rk4_matches_the_rk4_step():
     h, k = 0.5, 0.1
     assert J[0, 0] == pytest.approx(1 + h * k + (h * k) ** 2 / 2 + (h * k) ** 3 / 6
                                     + (h * k) ** 4 / 24, rel=1e-8)
+
+
+def test_keep_records_only_some_variables_and_agrees_with_a_full_run():
+    text = ("time 0 to 30 step 0.5\nnode a initial 1 decay 0.2\n"
+            "a -[gain 0.7 delay 2]-> b -[gain 0.9 delay 1.5]-> a\nstock s initial 3\n"
+            "flow f = 0.1 * b - 0.05 * s + DELAY(TIME, 2) * 0.01 to s\n"
+            "aux sm = SMTH3(s, 2) + PREVIOUS(a)\nvary s ~ uniform(1, 5)")
+    m = loopdsl.loads(text)
+    for method in ("euler", "rk4"):
+        full = m.simulate(method=method)
+        kept = m.simulate(method=method, keep=["sm", "a"])
+        assert kept.names == ["sm", "a"]
+        np.testing.assert_array_equal(kept["sm"], full["sm"])
+        np.testing.assert_array_equal(kept["a"], full["a"])
+    e_full = simulate(m, runs=8, seed=2)
+    e_kept = simulate(m, runs=8, seed=2, keep=["sm"])
+    np.testing.assert_array_equal(e_kept["sm"], e_full["sm"])
+    with pytest.raises(LoopError, match="cannot keep 'zz'"):
+        m.simulate(keep=["zz"])
+
+
+def test_save_step_reports_every_kth_step():
+    m = loopdsl.loads(GROWTH.format(dt=0.25))
+    r = m.simulate(save_step=1)
+    assert r.time.tolist() == list(range(11))
+    assert r["s"][-1] == pytest.approx(100 * 1.025 ** 40)
+    with pytest.raises(LoopError, match="save_step 0.3 is not a whole multiple"):
+        m.simulate(save_step=0.3)

@@ -15,7 +15,6 @@ import time as _time
 from typing import Any, Callable
 
 from loopdsl.cli import UsageError
-from loopdsl.errors import LoopError, did_you_mean
 from loopdsl.files import atomic_write, load_source
 
 
@@ -98,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--plot takes a file name ending in .png or .svg")
     model = load_source(args.file)
     overrides = _overrides(args.set)
+    keep = None
+    if args.vars:
+        keep = list(dict.fromkeys(v.strip() for v in args.vars.split(",") if v.strip()))
     if args.all_scenarios:
         scenarios: list[str | None] = [None] + [s.id for s in model.scenarios]
     else:
@@ -109,18 +111,10 @@ def run(args: argparse.Namespace) -> int:
             results.append(simulate(model, start=args.start, stop=args.until, dt=args.dt,
                                     method=args.method, overrides=overrides,
                                     scenario=scenario, runs=args.runs, seed=args.seed,
-                                    progress=progress))
+                                    progress=progress, keep=keep))
         finally:
             progress.close()
     names = results[0].names
-    if args.vars:
-        wanted = [v.strip() for v in args.vars.split(",") if v.strip()]
-        for v in wanted:
-            if v not in names:
-                hint = did_you_mean(v, names)
-                raise LoopError(f"--vars: the model has no variable '{v}'"
-                                + (f"; {hint}" if hint else ""))
-        names = wanted
     for warning in results[0].warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.plot:

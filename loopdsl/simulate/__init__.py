@@ -16,7 +16,7 @@ The model is lowered to flat equations (:mod:`.lower`), ordered and grouped by s
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -74,7 +74,8 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
              dt: float | None = None, method: str | None = None,
              overrides: Mapping[str, Any] | None = None, scenario: str | None = None,
              runs: int | None = None, seed: int | None = None,
-             progress: Callable[[int, int], None] | None = None
+             progress: Callable[[int, int], None] | None = None,
+             keep: Sequence[str] | None = None, save_step: float | None = None
              ) -> SimulationResult | EnsembleResult:
     """Run a checked model and return its result.
 
@@ -96,6 +97,12 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
         every run advances together; returns an :class:`EnsembleResult`.
     progress : callable, optional
         Called as ``progress(step, steps)`` during the run.
+    keep : list of str, optional
+        Record only these variables (default: every node). The run then holds only the
+        rows its delays need, so memory follows what is kept (use it for big ensembles).
+    save_step : float, optional
+        Report every ``save_step`` time units (a whole multiple of ``dt``); the run
+        still steps by ``dt``.
     """
     merged = scenario_overrides(model, scenario)
     merged.update(overrides or {})
@@ -113,30 +120,62 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
         merged[target] = Param(j)
         params[j] = values
     compiled = prepare(model, start, stop, dt, method, merged)
-    out = run(compiled, count, params, rng, progress)
-    return collect(compiled, out, scenario, sampled if ensemble else None, seed)
+    slots = None
+    if keep is not None:
+        names, _, _ = _meta(model)
+        for name in keep:
+            if name not in names:
+                hint = did_you_mean(name, names)
+                raise LoopError(f"cannot keep '{name}': the model has no such variable"
+                                + (f"; {hint}" if hint else ""))
+        keep = list(dict.fromkeys(keep))
+        slots = [compiled.plan.slot[compiled.system.index[n]] for n in keep]
+    out = run(compiled, count, params, rng, progress, keep=slots)
+    every = _every(save_step, compiled.system.dt)
+    return collect(compiled, out, scenario, sampled if ensemble else None, seed,
+                   keep=keep, every=every)
+
+
+def _every(save_step: float | None, dt: float) -> int:
+    if save_step is None:
+        return 1
+    ratio = save_step / dt
+    k = round(ratio)
+    if k < 1 or abs(ratio - k) > 1e-9 * max(1.0, ratio):
+        raise LoopError(f"save_step {save_step:g} is not a whole multiple of dt = {dt:g}")
+    return int(k)
 
 
 def collect(c: Compiled, out: np.ndarray, scenario: str | None,
-            sampled: dict[str, np.ndarray] | None, seed: int | None = None
+            sampled: dict[str, np.ndarray] | None, seed: int | None = None,
+            keep: Sequence[str] | None = None, every: int = 1
             ) -> SimulationResult | EnsembleResult:
-    """Results from the engine's OUT array."""
+    """Results from what :func:`~loopdsl.simulate.engine.run` returned (``keep`` as
+    given to it, by name)."""
     model = c.model
     names, labels, units = _meta(model)
-    slots = [c.plan.slot[c.system.index[n]] for n in names]
-    P = c.plan.max_lag
-    if sampled is None:
-        values = np.take(out[P:, :, 0], slots, axis=1)[:, :, None]
+    times = c.times
+    if keep is not None:
+        names = list(keep)
+        values = out
     else:
-        values = np.take(out[P:], slots, axis=1)
+        slots = [c.plan.slot[c.system.index[n]] for n in names]
+        P = c.plan.max_lag
+        if sampled is None:
+            values = np.take(out[P:, :, 0], slots, axis=1)[:, :, None]
+        else:
+            values = np.take(out[P:], slots, axis=1)
+    if every > 1:
+        values = values[::every]
+        times = times[::every]
     time_unit = model.time.unit if model.time else None
     kinds = {n.id: n.kind for n in model.nodes}
-    common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings, scenario=scenario,
-                  title=model.title or model.name, time_unit=time_unit)
+    common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings,
+                  scenario=scenario, title=model.title or model.name, time_unit=time_unit)
     if sampled is None:
-        return SimulationResult(c.times, names, values[:, :, 0],
-                                method=c.method, dt=c.system.dt, **common)
-    return EnsembleResult(c.times, names, values, parameters=sampled, seed=seed,
+        return SimulationResult(times, names, values[:, :, 0], method=c.method,
+                                dt=c.system.dt, **common)
+    return EnsembleResult(times, names, values, parameters=sampled, seed=seed,
                           method=c.method, dt=c.system.dt, **common)
 
 

@@ -94,6 +94,9 @@ class Emitter:
             return f"[{first}:{first + 1}]"
         if all(s == first + k for k, s in enumerate(slots)):
             return f"[{first}:{first + len(slots)}]"
+        step = slots[1] - first
+        if step > 0 and all(s == first + k * step for k, s in enumerate(slots)):
+            return f"[{first}:{slots[-1] + 1}:{step}]"  # a strided view, not a copy
         return "[" + self.bind("I", np.array(slots, dtype=np.intp)) + "]"
 
     # -- expressions as source text ------------------------------------------
@@ -144,9 +147,7 @@ class Emitter:
                 xs = self.bind("XS", np.array(tabs[0].xs, dtype=float))
                 ys = self.bind("YS", np.array(tabs[0].ys, dtype=float))
                 return f"_lk1({x}, {xs}, {ys}, {kind!r})"
-            XS, YS, counts = runtime.stack_tables(tabs)
-            return (f"_lkN({x}, {self.bind('XS', XS)}, {self.bind('YS', YS)}, "
-                    f"{self.bind('K', counts)}, {kind!r})")
+            return f"_lkN({x}, {self.bind('T', runtime.Tables(tabs))}, {kind!r})"
         if head == "rand":
             kind = shape[1]
             args = [self.expr(s, leaves, pos, g) for s in shape[2:]]
@@ -216,8 +217,8 @@ class Emitter:
             if all(t is tables[0] for t in tables):
                 xs, ys = np.array(tables[0].xs, float), np.array(tables[0].ys, float)
                 return lambda f: runtime.lookup_one(x(f), xs, ys, kind)
-            XS, YS, counts = runtime.stack_tables(tables)
-            return lambda f: runtime.lookup_many(x(f), XS, YS, counts, kind)
+            prepared = runtime.Tables(tables)
+            return lambda f: runtime.lookup_many(x(f), prepared, kind)
         if head == "rand":
             func = {"uniform": runtime.rand_uniform, "normal": runtime.rand_normal,
                     "lognormal": runtime.rand_lognormal, "poisson": runtime.rand_poisson,

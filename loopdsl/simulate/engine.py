@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -83,16 +83,28 @@ def prepare(model: Model, start: float | None = None, stop: float | None = None,
 
 def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         rng: np.random.Generator | None = None,
-        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Run every step; return OUT, shaped (max_lag + steps + 1, slots, runs).
+        progress: Callable[[int, int], None] | None = None,
+        keep: Sequence[int] | None = None) -> np.ndarray:
+    """Run every step.
 
-    Rows before ``plan.max_lag`` are the (zero) values before the start.
+    Without ``keep``, return OUT, shaped (max_lag + steps + 1, slots, runs): rows before
+    ``plan.max_lag`` are the (zero) values before the start. With ``keep`` (slots), only
+    those variables are recorded: the run holds just the rows its delays need and
+    returns (steps + 1, len(keep), runs), so memory follows what is kept.
     """
     plan, prog, system = c.plan, c.program, c.system
     dt, start = system.dt, system.start
     nsteps = c.nsteps
     P = plan.max_lag
-    OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
+    if keep is None:
+        OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
+        ring = 0
+        REC = None
+    else:
+        ring = max(P + 1, 2)
+        OUT = np.zeros((ring, plan.nslots, runs))
+        keep = np.asarray(keep, dtype=np.intp)
+        REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
     rng = rng if rng is not None else np.random.default_rng()
     cs = slice(*plan.const_slots)
@@ -105,11 +117,14 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         Y = np.zeros((plan.nslots, runs))
     every = max(1, nsteps // 100)
     with np.errstate(all="ignore"):
-        X = OUT[P]
-        prog.init(X, OUT, P, 0, np.float64(start), PR, rng, runs, DV)
+        b = 0 if ring else P
+        X = OUT[b]
+        prog.init(X, OUT, b, 0, np.float64(start), PR, rng, runs, DV)
         _check(c, X, 0, start)
+        if REC is not None:
+            np.take(X, keep, axis=0, out=REC[0])
         for n in range(1, nsteps + 1):
-            b = P + n
+            b = n % ring if ring else P + n
             Xp = OUT[b - 1]
             X = OUT[b]
             tp = np.float64(start + (n - 1) * dt)
@@ -123,11 +138,13 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
                     X[ss] = Xp[ss] + dt * DV
             prog.step(X, OUT, b, n, t, PR, rng, runs, DV)
             _check(c, X, n, float(t))
+            if REC is not None:
+                np.take(X, keep, axis=0, out=REC[n])
             if progress is not None and n % every == 0:
                 progress(n, nsteps)
     if progress is not None:
         progress(nsteps, nsteps)
-    return OUT
+    return OUT if REC is None else REC
 
 
 def _rk4(prog: Program, Xp: np.ndarray, X: np.ndarray, Y: np.ndarray, OUT: np.ndarray,

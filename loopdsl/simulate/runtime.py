@@ -46,64 +46,77 @@ def pulse(t, volume, first, interval, dt):
 
 
 def lookup_one(x, xs, ys, kind):
-    """One graphical function (points xs, ys) applied to an array."""
+    """One graphical function (points xs, ys) applied to an array (NaN stays NaN)."""
     x = np.asarray(x, dtype=float)
     if len(xs) == 1:
-        return np.full_like(x, ys[0])
-    if kind == "discrete":
+        y = np.full_like(x, ys[0])
+    elif kind == "discrete":
         i = np.searchsorted(xs, x, side="right") - 1
-        return ys[np.clip(i, 0, len(ys) - 1)]
-    y = np.interp(x, xs, ys)
-    if kind == "extrapolate":
-        lo = x < xs[0]
-        hi = x > xs[-1]
-        if lo.any() or hi.any():
-            left = ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
-            right = ys[-1] + (x - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
-            y = np.where(lo, left, np.where(hi, right, y))
+        y = ys[np.clip(i, 0, len(ys) - 1)]
+    else:
+        y = np.interp(x, xs, ys)
+        if kind == "extrapolate":
+            lo = x < xs[0]
+            hi = x > xs[-1]
+            if lo.any() or hi.any():
+                left = ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
+                right = ys[-1] + (x - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+                y = np.where(lo, left, np.where(hi, right, y))
     nan = np.isnan(x)
     if nan.any():
         y = np.where(nan, np.nan, y)
     return y
 
 
-def lookup_many(x, XS, YS, counts, kind):
-    """Row i of x through table i: XS, YS are (rows, points) padded with +inf / last y."""
-    rows = XS.shape[0]
-    x = np.asarray(x, dtype=float)
-    x = np.broadcast_to(x, (rows, x.shape[-1] if x.ndim == 2 else 1))
-    below = (XS[:, :, None] <= x[:, None, :]).sum(axis=1)  # points at or left of x
-    r = np.arange(rows)[:, None]
-    if kind == "discrete":
-        return YS[r, np.clip(below - 1, 0, None)]
-    i = np.clip(below, 1, (counts - 1)[:, None])
-    x0, x1 = XS[r, i - 1], XS[r, i]
-    y0, y1 = YS[r, i - 1], YS[r, i]
-    with np.errstate(all="ignore"):
-        frac = (x - x0) / (x1 - x0)
-    if kind != "extrapolate":
-        frac = np.clip(frac, 0.0, 1.0)
-    return np.where(np.isnan(x), np.nan, y0 + frac * (y1 - y0))
+class Tables:
+    """Several graphical functions prepared for :func:`lookup_many`: row i uses table i.
+
+    The points of all tables are laid out in one sorted key array (row ``i`` maps its
+    x range onto ``[2i, 2i + 1]``), so one ``searchsorted`` finds every row's segment.
+    """
+
+    def __init__(self, tables):
+        xs_list, ys_list = [], []
+        for t in tables:
+            xs, ys = [float(v) for v in t.xs], [float(v) for v in t.ys]
+            if len(xs) == 1:
+                xs, ys = xs + [xs[0] + 1.0], ys + ys
+            xs_list.append(np.array(xs))
+            ys_list.append(np.array(ys))
+        counts = np.array([len(xs) for xs in xs_list])
+        self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])[:, None]
+        self.counts = counts[:, None]
+        self.x0 = np.array([xs[0] for xs in xs_list])[:, None]
+        span = np.array([xs[-1] - xs[0] for xs in xs_list])[:, None]
+        self.span = np.where(span > 0, span, 1.0)
+        self.rows = 2.0 * np.arange(len(xs_list))[:, None]
+        self.X = np.concatenate(xs_list)
+        self.Y = np.concatenate(ys_list)
+        self.keys = np.concatenate([2.0 * i + (xs - xs[0]) / self.span[i, 0]
+                                    for i, xs in enumerate(xs_list)])
+
+    def __call__(self, x, kind):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[0] != self.x0.shape[0]:
+            x = np.broadcast_to(x, (self.x0.shape[0], x.shape[-1] if x.ndim == 2 else 1))
+        # below the first point u is 0, which finds the first point: the first segment
+        u = np.clip((x - self.x0) / self.span, 0.0, 1.0)
+        below = np.searchsorted(self.keys, self.rows + u, side="right") - self.offsets
+        if kind == "discrete":
+            y = self.Y[self.offsets + np.clip(below - 1, 0, self.counts - 1)]
+            return np.where(np.isnan(x), np.nan, y)
+        i = self.offsets + np.clip(below, 1, self.counts - 1)
+        x0 = self.X[i - 1]
+        y0 = self.Y[i - 1]
+        frac = (x - x0) / (self.X[i] - x0)  # NaN in, NaN out
+        if kind != "extrapolate":
+            frac = np.clip(frac, 0.0, 1.0)
+        return y0 + frac * (self.Y[i] - y0)
 
 
-def stack_tables(tables):
-    """(XS, YS, counts) for :func:`lookup_many`; single-point tables get a second point."""
-    prepared = []
-    for t in tables:
-        xs, ys = list(t.xs), list(t.ys)
-        if len(xs) == 1:
-            xs, ys = xs + [xs[0] + 1.0], ys + ys
-        prepared.append((xs, ys))
-    m = max(len(xs) for xs, _ in prepared)
-    XS = np.full((len(prepared), m), np.inf)
-    YS = np.zeros((len(prepared), m))
-    counts = np.zeros(len(prepared), dtype=int)
-    for k, (xs, ys) in enumerate(prepared):
-        XS[k, :len(xs)] = xs
-        YS[k, :len(ys)] = ys
-        YS[k, len(ys):] = ys[-1]
-        counts[k] = len(xs)
-    return XS, YS, counts
+def lookup_many(x, tables, kind):
+    """Row i of x through graphical function i of a :class:`Tables`."""
+    return tables(x, kind)
 
 
 def _clip(v, lo, hi):
