@@ -1,18 +1,20 @@
-"""Simulation speed: steps per second (and time per run) for three cases.
+"""Simulation speed: compile time, run time and steps per second, five cases.
 
     python bench/simulate.py [--quick]
 
-Cases: the 7-node Amazon flywheel (models/amazon_flywheel.loop), a generated model of
-1,000 plain nodes in a ring with random chords, a generated model of 1,000 stocks with
-flows and auxiliaries (5,000 variables, the shape of issue 8's regular model), and a
-10,000-run ensemble of the flywheel. Each case is compiled once (time reported
-separately), warmed up, then run several times; the median is reported. PySD and Simlin
-comparisons live in bench/peers.py (the XMILE issue).
+Cases: the 7-node Amazon flywheel (models/amazon_flywheel.loop); a generated model of
+1,000 plain nodes in a ring with random chords; a generated model of 1,000 stocks with
+flows and auxiliaries (6,000 variables); a 10,000-run ensemble of the flywheel (all runs
+advance together as numpy arrays over runs); 1,000 runs of a 100-stock model keeping 10
+stocks (``keep=``: memory follows what is kept). Each case is compiled, warmed up, then
+run several times; medians are reported, wall seconds with CPU seconds in brackets (a
+shared machine inflates wall time). PySD and Simlin comparisons are in bench/peers.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -57,31 +59,34 @@ def stocks(n: int, seed: int = 2) -> str:
     return "\n".join(lines)
 
 
-def median_time(fn, repeat: int) -> float:
+def median_time(fn, repeat: int) -> tuple[float, float]:
+    """(median wall seconds, median CPU seconds) of repeated calls, after a warm-up.
+
+    CPU time (process_time) is reported too because a shared machine inflates wall time.
+    """
     fn()  # warm-up
-    times = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def case(name: str, model, runs: int, repeat: int, rows: list) -> None:
-    t0 = time.perf_counter()
+def case(name: str, model, runs: int, repeat: int, rows: list,
+         keep: list[str] | None = None) -> None:
+    compile_s = median_time(lambda: prepare(model), repeat)
     compiled = prepare(model)
-    compile_s = time.perf_counter() - t0
     steps = compiled.nsteps
-    params = None
-    if runs > 1:
-        rng = np.random.default_rng(1)
-        params = np.zeros((0, runs))
-    run_s = median_time(lambda: run(compiled, runs, params), repeat)
-    total_s = median_time(lambda: simulate(model, runs=runs if runs > 1 else None, seed=1),
-                          max(1, repeat // 2))
+    slots = None
+    if keep is not None:
+        slots = [compiled.plan.slot[compiled.system.index[k]] for k in keep]
+    run_s = median_time(lambda: run(compiled, runs, None, keep=slots), repeat)
+    options = dict(runs=runs, seed=1) if runs > 1 else {}
+    total_s = median_time(lambda: simulate(model, keep=keep, **options), max(1, repeat // 2))
     nvars = len(compiled.system.vars)
-    rows.append((name, nvars, runs, steps, compile_s, run_s, steps / run_s,
-                 steps * runs / run_s, total_s))
+    rows.append((name, nvars, runs, steps, compile_s, run_s, total_s))
 
 
 def main() -> None:
@@ -93,15 +98,23 @@ def main() -> None:
     rows: list = []
     case("flywheel (7 nodes)", flywheel, 1, repeat, rows)
     case("1,000 plain nodes", loopdsl.loads(plain_ring(1000)), 1, repeat, rows)
-    case("1,000 stocks (5,000 vars)", loopdsl.loads(stocks(1000)), 1, repeat, rows)
+    case("1,000 stocks (6,000 vars)", loopdsl.loads(stocks(1000)), 1, repeat, rows)
     case("flywheel x 10,000 runs", flywheel, 10_000, repeat, rows)
-    head = ("case", "vars", "runs", "steps", "compile s", "run s", "steps/s",
-            "run-steps/s", "simulate() s")
+    hundred = loopdsl.loads(stocks(100))
+    case("100 stocks x 1,000 runs, keep 10 stocks", hundred, 1_000, max(1, repeat // 2),
+         rows, keep=[f"s{i}" for i in range(10)])
+    head = ("case", "vars", "runs", "steps", "compile s (cpu)", "run s (cpu)",
+            "steps/s (cpu)", "run-steps/s (cpu)", "simulate() s (cpu)")
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
-    for r in rows:
-        print(f"{r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.4f} | {r[5]:.4f} | {r[6]:,.0f} | "
-              f"{r[7]:,.0f} | {r[8]:.4f}")
+    for name, nvars, runs, steps, comp, run_s, total in rows:
+        print(f"{name} | {nvars} | {runs} | {steps} | {comp[0]:.4f} ({comp[1]:.4f}) | "
+              f"{run_s[0]:.4f} ({run_s[1]:.4f}) | {steps / run_s[0]:,.0f} "
+              f"({steps / max(run_s[1], 1e-9):,.0f}) | {steps * runs / run_s[0]:,.0f} "
+              f"({steps * runs / max(run_s[1], 1e-9):,.0f}) | {total[0]:.4f} ({total[1]:.4f})")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nload average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores; "
+          "medians of repeated runs after a warm-up; wall seconds, CPU seconds in brackets")
 
 
 if __name__ == "__main__":
