@@ -25,6 +25,7 @@ kept as the node's label where the two differ.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -485,9 +486,15 @@ def _is_literal(expr: Expr) -> bool:
 
 def loads_xmile(text: str, file: str = "<string>") -> Model:
     """Read XMILE text into a checked model; a LoopError for any problem."""
-    model = Reader(text, file).read()
-    model.source = file
-    problems = check(model, Source(text, file))
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of small acyclic objects: the collector would only slow it down
+    try:
+        model = Reader(text, file).read()
+        model.source = file
+        problems = check(model, Source(text, file))
+    finally:
+        if collecting:
+            gc.enable()
     if problems:
         raise LoopError(problems)
     return model
