@@ -350,9 +350,9 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
             path = canonical(d.path, order)
             declared_ids.setdefault(tuple(order[n] for n in path), d)
     if max_length is not None and max_length < 1:
-        return LoopList([], _has_longer(G, 0, through),
-                        f"loops longer than {max_length} links were not searched "
-                        "(--max-length)")
+        cyclic = not nx.is_directed_acyclic_graph(G)
+        return LoopList([], cyclic, "loops longer than 0 links were not searched "
+                        "(--max-length)" if cyclic else None)
     H, _ = _int_graph(G)
     if through is not None and through not in order:
         raise KeyError(through)

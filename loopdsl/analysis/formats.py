@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import unicodedata
 from typing import Any, Sequence
 
@@ -232,9 +233,20 @@ def csv_text(report: LoopReport) -> str:
     return buffer.getvalue()
 
 
+def _finite(data: Any) -> Any:
+    """Infinite or NaN floats as None, so the JSON is standard."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def json_text(report: LoopReport) -> str:
     """The report as a JSON object (see :meth:`LoopReport.to_dict`)."""
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(_finite(report.to_dict()), ensure_ascii=False, indent=2) + "\n"
 
 
 def render(report: LoopReport, fmt: str = "table", top: int = 5) -> str:

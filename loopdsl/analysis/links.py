@@ -132,7 +132,7 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
         src, dst = nodes.get(u), nodes.get(v)
         polarity = data.get("polarity", 1)
         declared_delay = data.get("delay") if data.get("origin") == "link" else None
-        if data.get("delay_expr") is not None:
+        if declared_delay is None and data.get("delay_expr") is not None:
             declared_delay = _number(model, u, v, "delay", point)
         if isinstance(src, Flow) and v in (src.target, src.source):
             sign = 1 if v == src.target else -1

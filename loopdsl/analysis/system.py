@@ -197,11 +197,19 @@ def dominant(lin: LinearModel) -> Dominant | None:
     Raises ValueError if a component is larger than :data:`MAX_STATES` states.
     """
     best: Dominant | None = None
-    for nodes in _components(lin):
-        mats = _lag_matrices(lin, nodes)
-        if len(nodes) * (len(mats) - 1) > MAX_STATES:
+    components = _components(lin)
+    where = {n: c for c, nodes in enumerate(components) for n in nodes}
+    lags = [0] * len(components)
+    for t in lin.terms:
+        c = where.get(t.source)
+        if c is not None and where.get(t.target) == c:
+            lags[c] = max(lags[c], t.lag)
+    for c, nodes in enumerate(components):
+        if len(nodes) * lags[c] > MAX_STATES:
             raise ValueError(f"a feedback component of {len(nodes)} nodes and "
-                             f"{len(mats) - 1} lags is too large to solve densely")
+                             f"{lags[c]} lags is too large to solve densely")
+    for nodes in components:
+        mats = _lag_matrices(lin, nodes)
         d = _dominant_of(mats, nodes)
         if d is not None and (best is None or abs(d.value) > abs(best.value) * (1 + 1e-12)):
             best = d
