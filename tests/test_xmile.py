@@ -371,3 +371,8 @@ def test_xmile_equation_write_read_round_trip(expr):
     text = format_xmile(expr)
     back = parse_equation(text, resolve=lambda key, raw: raw)
     assert strip_positions(back.model_dump()) == strip_positions(expr.model_dump()), text
+
+
+def test_a_variable_may_share_the_model_name():
+    m = loads_xmile(xmile('<stock name="t"><eqn>1</eqn></stock>'))  # the header's name is t
+    assert m.name == "t" and m.node_ids == ["t"]

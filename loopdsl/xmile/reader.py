@@ -89,7 +89,7 @@ class Reader:
         title = None
         if header is not None and header.find("name") is not None:
             title = " ".join(header.find("name").text.split()) or None  # type: ignore[union-attr]
-        name = self.names(title or Path(self.file).stem or "model")
+        name = IdentifierMaker()(title or Path(self.file).stem or "model")  # its own namespace
         model = Model(name=name, title=title if title != name else None, pos=Pos(line=root.line, column=root.column))
         specs = root.find("sim_specs")
         if specs is not None:
