@@ -376,3 +376,9 @@ def test_xmile_equation_write_read_round_trip(expr):
 def test_a_variable_may_share_the_model_name():
     m = loads_xmile(xmile('<stock name="t"><eqn>1</eqn></stock>'))  # the header's name is t
     assert m.name == "t" and m.node_ids == ["t"]
+
+
+def test_stella_line_breaks_in_names():
+    m = loads_xmile(xmile(r'<stock name="Teacup\nTemperature"><eqn>1</eqn></stock>'
+                          r'<aux name="x"><eqn>Teacup_Temperature * 2</eqn></aux>'))
+    assert (m.nodes[0].id, m.nodes[0].label) == ("Teacup_Temperature", "Teacup Temperature")

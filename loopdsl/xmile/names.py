@@ -37,11 +37,18 @@ def canonical(name: str) -> str:
 
 
 def unquote(name: str) -> str:
-    """A name without its surrounding double quotes, escapes decoded; unquoted names as is."""
+    r"""A name without its surrounding double quotes, escapes decoded.
+
+    Unquoted names (as in a ``name`` attribute) keep their characters, except
+    ``\n``, which Stella writes for a line break in a displayed name.
+
+    >>> unquote('"a \\"b\\""'), display_name('Teacup\\nTemperature')
+    ('a "b"', 'Teacup Temperature')
+    """
     if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
         body = name[1:-1]
         return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), body)
-    return name
+    return name.replace("\\n", "\n")
 
 
 def display_name(name: str) -> str:
