@@ -153,11 +153,37 @@ def _now(e: IR) -> set[int]:
     return found
 
 
-def _levels(system: System, members: list[int], exprs: dict[int, IR], what: str) -> list[list[int]]:
+class _Memo:
+    """Per-expression results computed once (init and step share most expressions)."""
+
+    def __init__(self, tables: list):
+        self.tables = tables
+        self._now: dict[int, set[int]] = {}
+        self._shape: dict[int, tuple[Any, list[Any]]] = {}
+
+    def now(self, e: IR) -> set[int]:
+        key = id(e)
+        found = self._now.get(key)
+        if found is None:
+            found = self._now[key] = _now(e)
+        return found
+
+    def shape(self, e: IR) -> tuple[Any, list[Any]]:
+        key = id(e)
+        found = self._shape.get(key)
+        if found is None:
+            leaves: list[Any] = []
+            found = self._shape[key] = (shape_of(e, self.tables, leaves), leaves)
+        return found
+
+
+def _levels(system: System, members: list[int], exprs: dict[int, IR], what: str,
+            memo: _Memo) -> list[list[int]]:
     """Members sorted into dependency levels (Kahn); a cycle is a LoopError."""
     inside = set(members)
-    deps = {i: {d for d in _now(exprs[i]) if d in inside and d != i} for i in members}
-    selfloops = [i for i in members if i in _now(exprs[i])]
+    nows = {i: memo.now(exprs[i]) for i in members}
+    deps = {i: {d for d in nows[i] if d in inside and d != i} for i in members}
+    selfloops = [i for i in members if i in nows[i]]
     if selfloops:
         v = system.vars[selfloops[0]]
         raise LoopError(f"{what}: '{v.owner}' depends on its own value at the same time")
@@ -196,14 +222,13 @@ def _levels(system: System, members: list[int], exprs: dict[int, IR], what: str)
     return levels
 
 
-def _group(system: System, levels: list[list[int]], exprs: dict[int, IR],
+def _group(system: System, levels: list[list[int]], exprs: dict[int, IR], memo: _Memo,
            plain_of: dict[int, bool] | None = None) -> list[Group]:
     groups: list[Group] = []
     for level in levels:
         by_key: dict[Any, Group] = {}
         for i in level:
-            leaves: list[Any] = []
-            shape = shape_of(exprs[i], system.tables, leaves)
+            shape, leaves = memo.shape(exprs[i])
             plain = bool(plain_of and plain_of.get(i))
             key = (shape, plain)
             group = by_key.get(key)
@@ -220,31 +245,33 @@ def build_plan(system: System) -> Plan:
     """Order, group and lay out the lowered system's variables."""
     vars_ = system.vars
     for v in vars_:
+        shared = v.init is v.step
         if v.init is not None:
             v.init = fold(v.init)
         if v.step is not None:
-            v.step = fold(v.step)
+            v.step = v.init if shared else fold(v.step)
         if v.deriv is not None:
             v.deriv = fold(v.deriv)
+    memo = _Memo(system.tables)
     consts = [i for i, v in enumerate(vars_) if v.kind == "const"]
     stocks = [i for i, v in enumerate(vars_) if v.kind == "stock"]
     dynamic = [i for i, v in enumerate(vars_) if v.kind in ("aux", "plain")]
     everyone = list(range(len(vars_)))
     init_exprs = {i: vars_[i].init if vars_[i].init is not None else ("num", 0.0)
                   for i in everyone}
-    init_levels = _levels(system, everyone, init_exprs, "initial values")
+    init_levels = _levels(system, everyone, init_exprs, "initial values", memo)
     step_exprs = {i: vars_[i].step for i in dynamic}
-    step_levels = _levels(system, dynamic, step_exprs, "algebraic loop")
+    step_levels = _levels(system, dynamic, step_exprs, "algebraic loop", memo)
     plain_of = {i: vars_[i].kind == "plain" for i in dynamic}
-    step_groups = _group(system, step_levels, step_exprs, plain_of)
+    step_groups = _group(system, step_levels, step_exprs, memo, plain_of)
     deriv_exprs = {i: vars_[i].deriv for i in stocks}
-    deriv_groups = _group(system, [stocks] if stocks else [], deriv_exprs)
+    deriv_groups = _group(system, [stocks] if stocks else [], deriv_exprs, memo)
     order = consts + [i for g in deriv_groups for i in g.outputs] + \
         [i for g in step_groups for i in g.outputs]
     slot = [0] * len(vars_)
     for k, i in enumerate(order):
         slot[i] = k
-    init_groups = _group(system, init_levels, init_exprs)
+    init_groups = _group(system, init_levels, init_exprs, memo)
     lagged: dict[int, int] = {}
     for v in vars_:
         for e in (v.init, v.step, v.deriv):
