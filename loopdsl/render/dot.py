@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import graphviz
 import networkx as nx
 
+from loopdsl.expr import references
 from loopdsl.model import Flow, Model, Stock
 from loopdsl.render.escape import html_label, html_lines, html_text
 from loopdsl.render.loopmarks import DrawnLoop
@@ -54,6 +55,22 @@ def is_delayed(data: dict[str, Any]) -> bool:
     if data.get("delay_expr") is not None and data.get("delay") is None:
         return True
     return bool(data.get("delay"))
+
+
+def parameter_references(model: Model, G: nx.DiGraph) -> list[tuple[str, str]]:
+    """(source, node) for names read by a node's push, decay or capacity but not yet linked.
+
+    They are not causal links of the graph (the analysis leaves them out), but a
+    reader should see where a push comes from, so they are drawn as information links.
+    """
+    pairs: list[tuple[str, str]] = []
+    for node in model.nodes:
+        for attr in ("push", "decay", "capacity"):
+            for ref in sorted(references(getattr(node, attr, None))):
+                if ref in G and node.id in G and not G.has_edge(ref, node.id) \
+                        and (ref, node.id) not in pairs:
+                    pairs.append((ref, node.id))
+    return pairs
 
 
 def _pipe_ends(model: Model) -> dict[str, tuple[str | None, str | None]]:
@@ -181,6 +198,8 @@ class DiagramBuilder:
             if pipe is not None and v in pipe and data.get("origin") in ("flow", "link"):
                 continue  # drawn as the flow's pipe below
             self.add_link(g, u, v, data)
+        for u, v in parameter_references(self.model, self.G):
+            self.add_link(g, u, v, {"origin": "equation", "polarity": 0})
         for flow, (source, target) in self.pipes.items():
             if flow in self.G:
                 self.add_pipe(g, flow, source, target)

@@ -25,7 +25,7 @@ from typing import Sequence
 import networkx as nx
 
 from loopdsl.model import Flow, Model
-from loopdsl.render.dot import CLOUD, SIGNS, VALVE, is_delayed
+from loopdsl.render.dot import CLOUD, SIGNS, VALVE, is_delayed, parameter_references
 from loopdsl.render.escape import clean, mermaid_text
 from loopdsl.render.loopmarks import DrawnLoop
 from loopdsl.render.options import DiagramOptions
@@ -92,6 +92,9 @@ def to_mermaid(model: Model, options: DiagramOptions | None = None,
         arrow = "-.->" if data.get("origin") == "equation" else "-->"
         label = f'|"{mermaid_text(" ".join(parts))}"|' if parts else ""
         lines.append(f"    {ids[u]} {arrow}{label} {ids[v]}")
+        links.append(("link", u, v))
+    for u, v in parameter_references(model, G):  # where a push or capacity comes from
+        lines.append(f"    {ids[u]} -.-> {ids[v]}")
         links.append(("link", u, v))
     for flow, (source, target) in pipes.items():
         if flow not in G:
