@@ -393,3 +393,15 @@ def test_no_loops_keeps_the_round_layout_and_only_the_highlighted_marker():
     other = ({"R1", "B1"} - set(first)).pop()
     capped = to_dot(wheel, DiagramOptions(max_loops=1, highlight=other))
     assert f"// loop {other}" in capped  # a highlighted loop is found beyond the cap
+
+
+def test_a_push_shows_where_it_comes_from():
+    model = loopdsl.loads("const boost = 50\nconst weeks = 6\n"
+                          "node a push IF TIME < weeks THEN boost ELSE 0\na -> b -> a")
+    assert ("boost", "a") not in model.graph.edges  # not a causal link of the analysis
+    mmd = to_mermaid(model)
+    ids = dict(re.findall(r'(n\d+)\["([^"]+)"\]', mmd))
+    by_label = {label: node_id for node_id, label in ids.items()}
+    assert f"{by_label['boost']} -.-> " in mmd and f"{by_label['weeks']} -.-> " in mmd
+    dot = to_dot(model)
+    assert re.search(r"\bboost\b.*->.*\ba\b", dot)
