@@ -75,6 +75,7 @@ VOCABULARY = sorted({t for text in SOURCES for t in TOKEN_RE.findall(text) if t.
                        "ELSE", "-(", "((((", "))))"})
 # Lark's terminal names, less the keywords users write in capitals themselves.
 LANGUAGE_WORDS = {"IF", "THEN", "ELSE", "AND", "OR", "NOT", "MOD", "TIME"}
+CAPITALS = re.compile(r"(?<![\w$])[A-Z_$][A-Z0-9_]+(?!\w)")  # words like ARROW_OPEN
 TERMINAL_NAMES = {t.name for t in get_parser().terminals} - LANGUAGE_WORDS
 
 
@@ -86,7 +87,7 @@ def assert_sound(text: str) -> None:
         assert err.diagnostics
         lines = text.split("\n")
         for d in err.diagnostics:
-            words = set(re.findall(r"[A-Z_$][A-Z0-9_]+", f"{d.message} {d.hint or ''}"))
+            words = set(CAPITALS.findall(f"{d.message} {d.hint or ''}"))
             words -= set(re.findall(r"\w+", text))  # the user's own names may be anything
             assert not words & TERMINAL_NAMES, str(d)
             if d.line is not None:
