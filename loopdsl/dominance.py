@@ -588,6 +588,31 @@ def dominant_set(relative: Sequence[float], ids: Sequence[str],
     return chosen, "R" if sign > 0 else "B", round(float(total), 12)
 
 
+def _dominant_sets(cols: np.ndarray, ids: Sequence[str], share: float
+                   ) -> list[tuple[list[str], str, float]]:
+    """:func:`dominant_set` for every column of a (loops x columns) array, vectorised."""
+    if cols.shape[1] == 0:
+        return []
+    pos = np.clip(cols, 0, None).sum(axis=0)
+    neg = -np.clip(cols, None, 0).sum(axis=0)
+    sign = np.where(pos >= neg, 1.0, -1.0)
+    vals = np.where(cols * sign > 0, np.abs(cols), 0.0)
+    order = np.argsort(-vals, axis=0, kind="stable")
+    ranked = np.take_along_axis(vals, order, axis=0)
+    cum = np.cumsum(ranked, axis=0)
+    enough = cum >= share - 1e-12
+    count = np.where(enough[-1], np.argmax(enough, axis=0) + 1, (ranked > 0).sum(axis=0))
+    out = []
+    for j in range(cols.shape[1]):
+        c = int(count[j])
+        if pos[j] == 0 and neg[j] == 0 or c == 0:
+            out.append(([], "", 0.0))
+            continue
+        out.append(([ids[i] for i in order[:c, j]], "R" if sign[j] > 0 else "B",
+                    round(float(cum[c - 1, j]), 12)))
+    return out
+
+
 def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequence[LoopRecord],
                      valid: np.ndarray | None = None, share: float = DOMINANCE_SHARE,
                      window: float | None = None) -> list[Period]:
@@ -634,6 +659,7 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
     valid = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
     if window is not None and window <= 0:
         raise ValueError("window must be positive")
+    # Blocks of steps judged together: single valid steps, or the valid steps of a window.
     blocks: list[list[int]] = []
     for k in range(n):
         if not valid[k]:
@@ -649,15 +675,24 @@ def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequenc
     for p in sorted({lp.partition for lp in loops}):
         rows = [i for i, lp in enumerate(loops) if lp.partition == p]
         ids = [loops[i].id for i in rows]
+        sub = np.asarray(relative, dtype=float)[rows]
+        if window is None:
+            cols = np.zeros((len(rows), len(blocks)))
+            singles = [b[0] for b in blocks if b]
+            cols[:, [j for j, b in enumerate(blocks) if b]] = sub[:, singles]
+        else:
+            cols = np.zeros((len(rows), len(blocks)))
+            for j, block in enumerate(blocks):
+                part = sub[:, block] if block else np.zeros((len(rows), 0))
+                part = part[:, np.abs(part).sum(axis=0) > 0]      # steps where a loop acts
+                if part.shape[1]:
+                    cols[:, j] = part.mean(axis=1)
+        sets = _dominant_sets(cols, ids, share)
         current: Period | None = None
         shares: list[float] = []
-        for block in blocks:
-            sub = relative[np.ix_(rows, block)] if block else np.zeros((len(rows), 0))
-            sub = sub[:, np.abs(sub).sum(axis=0) > 0]        # steps where a loop acts
-            if sub.shape[1]:
-                chosen, pol, got = dominant_set(sub.mean(axis=1), ids, share)
-            else:
-                chosen, pol, got = [], "", 0.0
+        for block, (chosen, pol, got) in zip(blocks, sets):
+            if not block:
+                chosen = []
             if current is not None and set(chosen) == set(current.loops):
                 current.end = float(t[block[-1]])
                 shares.append(got)

@@ -31,6 +31,10 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 
+RESET_LIMIT = 300
+"""Up to this many start nodes, best-score marks are cleared for each start."""
+
+
 def rotate(path: tuple[str, ...] | list[str], order: Mapping[str, int]) -> tuple[str, ...]:
     """A loop rotated to start at its earliest node in ``order``.
 
@@ -44,7 +48,7 @@ def rotate(path: tuple[str, ...] | list[str], order: Mapping[str, int]) -> tuple
 def strongest_loops(G: nx.DiGraph, scores: Mapping[tuple[str, str], float],
                     starts: Iterable[str] | None = None, found: set | None = None,
                     max_loops: int | None = None, deadline: float | None = None,
-                    reset_per_start: bool = True) -> set[tuple[str, ...]]:
+                    reset_per_start: bool | None = None) -> set[tuple[str, ...]]:
     """Loops found by one strongest-path pass over the link scores of one time step.
 
     Parameters
@@ -63,10 +67,11 @@ def strongest_loops(G: nx.DiGraph, scores: Mapping[tuple[str, str], float],
         Stop when ``found`` holds this many loops.
     deadline : float, optional
         A :func:`time.monotonic` time after which to stop.
-    reset_per_start : bool
-        Clear the best-score marks before each start node (default). The paper's
-        pseudocode [1]_ keeps them for the whole step, which prunes harder and finds
-        fewer loops; pass False for that.
+    reset_per_start : bool, optional
+        Clear the best-score marks before each start node. The paper's pseudocode [1]_
+        keeps them for the whole step, which prunes harder and finds fewer loops, in
+        time linear in the graph per step; clearing costs up to one search per start.
+        Default: clear when there are at most ``RESET_LIMIT`` start nodes.
 
     Returns
     -------
@@ -86,6 +91,9 @@ def strongest_loops(G: nx.DiGraph, scores: Mapping[tuple[str, str], float],
         cyclic = {v for c in nx.strongly_connected_components(G) if len(c) > 1 for v in c}
         cyclic |= {v for v in G if G.has_edge(v, v)}
         starts = sorted(cyclic, key=lambda v: (G.nodes[v].get("kind") != "stock", order[v]))
+    starts = list(starts)
+    if reset_per_start is None:
+        reset_per_start = len(starts) <= RESET_LIMIT
     best: dict[str, float] = {}
     for target in starts:
         if max_loops is not None and len(found) >= max_loops:

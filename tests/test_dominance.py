@@ -14,6 +14,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import loopdsl
 from loopdsl.dominance import (
@@ -609,3 +611,17 @@ def test_relative_scores_equal_simlins(source, tmp_path):
         turns = {ours[j:] + ours[:j] for j in range(len(ours))}
         key = next(k for k in theirs if k in turns)
         assert np.allclose(theirs[key][d.valid], d.relative[i][d.valid], atol=1e-9), lp.id
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=6))
+def test_vectorised_dominant_sets_match_the_definition(values):
+    from loopdsl.dominance import _dominant_sets
+
+    x = np.array(values)
+    if np.abs(x).sum():
+        x = x / np.abs(x).sum()
+    ids = [f"L{i}" for i in range(len(x))]
+    fast = _dominant_sets(x[:, None], ids, 0.5)[0]
+    slow = dominant_set(x, ids, 0.5)
+    assert fast[:2] == slow[:2] and fast[2] == pytest.approx(slow[2])
