@@ -786,8 +786,10 @@ def _clean(value: float) -> float:
     return round(float(value), 9) if math.isfinite(value) else 0.0
 
 
-def _simulate(model: Model, until: float | None, method: str | None = None) -> Any:
-    return model.simulate(stop=until, method=method or model.method or "euler")
+def _simulate(model: Model, until: float | None, method: str | None = None,
+              scenario: str | None = None) -> Any:
+    return model.simulate(stop=until, method=method or model.method or "euler",
+                          scenario=scenario)
 
 
 def check_method(model: Model, method: str | None = None) -> None:
@@ -883,7 +885,7 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
 def dominance(model: Model, run: Any = None, *, until: float | None = None,
               method: str | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
               time_budget: float | None = 30.0, share: float = DOMINANCE_SHARE,
-              window: float | None = None) -> Dominance:
+              window: float | None = None, scenario: str | None = None) -> Dominance:
     """Loop dominance over a run of the model: Loops That Matter [1]_ [2]_.
 
     Parameters
@@ -908,6 +910,8 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
     window : float, optional
         Judge dominance over windows of this many time units (see
         :func:`dominant_periods`); default step by step.
+    scenario : str, optional
+        Run this scenario of the model (when the run is made here).
 
     Returns
     -------
@@ -928,7 +932,7 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
     """
     check_method(model, method)
     if run is None:
-        run = _simulate(model, until, method)
+        run = _simulate(model, until, method, scenario)
     check_method(model, getattr(run, "method", None) or method)
     G = model.graph
     t = np.asarray(run.time, dtype=float)

@@ -625,3 +625,16 @@ def test_vectorised_dominant_sets_match_the_definition(values):
     fast = _dominant_sets(x[:, None], ids, 0.5)[0]
     slow = dominant_set(x, ids, 0.5)
     assert fast[:2] == slow[:2] and fast[2] == pytest.approx(slow[2])
+
+
+def test_cli_scenario(tmp_path, capsys):
+    src = tmp_path / "s.loop"
+    src.write_text(LOGISTIC.format(r=0.8, K=1000, N0=10, dt=0.05)
+                   + 'scenario fast "Fast": r = 1.6\n', encoding="utf-8")
+    code, out, err = run_cli("dominance", str(src), "--scenario", "fast", "--format", "json",
+                             capsys=capsys)
+    assert code == 0, err
+    switch = json.loads(out)["periods"][1]["start"]
+    assert abs(switch - math.log(99) / 1.6) < 0.1      # twice the rate: half the time
+    code, _, err = run_cli("dominance", str(src), "--scenario", "nope", capsys=capsys)
+    assert code == 1 and "nope" in err

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=float, metavar="T", help="stop the run at time T")
     p.add_argument("--method", choices=["euler"], help="run with Euler whatever the model "
                    "says (loop dominance is defined on Euler steps)")
+    p.add_argument("--scenario", metavar="NAME", help="run one of the model's scenarios")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     p.add_argument("--plot", metavar="OUT", help="write the stacked chart (.png or .svg)")
     p.add_argument("--window", type=float, metavar="W",
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_source(args.file)
     if args.method:
         model = model.model_copy(update={"method": args.method})
-    d = dominance(model, until=args.until, window=args.window,
+    d = dominance(model, until=args.until, window=args.window, scenario=args.scenario,
                   max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
     if args.format == "json":
         text = json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n"
