@@ -24,6 +24,10 @@ from loopdsl.graph import equation_of, to_graph
 from loopdsl.model import Call, Flow, LookupDef, Model, Name, PlainNode, Pos, Stock
 
 
+# Words an equation reads as operators, whatever their case.
+EXPRESSION_KEYWORDS = frozenset({"if", "then", "else", "and", "or", "not", "mod"})
+
+
 class Checker:
     def __init__(self, model: Model, source: Source):
         self.model = model
@@ -62,6 +66,8 @@ class Checker:
         self.duplicates("loop", model.loops)
         self.duplicates("scenario", model.scenarios)
         add_implicit_nodes(model)
+        for node in model.nodes:
+            self.reserved(node)
         self.nodes = {n.id: n for n in model.nodes}
         self.lookups = {n.id for n in model.nodes if isinstance(n, LookupDef)}
         self.variables = [i for i in self.nodes if i not in self.lookups]
@@ -93,17 +99,39 @@ class Checker:
             self.expression(link.gain, link.pos)
             self.expression(link.delay, link.pos)
         for scenario in model.scenarios:
+            assigned: set[str] = set()
             for a in scenario.assignments:
+                if a.target in assigned:
+                    self.error(f"'{a.target}' is set twice in scenario '{scenario.id}'", a.pos)
+                assigned.add(a.target)
                 self.name(a.target, a.pos)
                 self.expression(a.value, a.pos)
+        varied: dict[str, Any] = {}
         for dist in model.distributions:
-            self.name(dist.target, self.locate(dist.pos, dist.target, r"vary\s+"))
+            at = self.locate(dist.pos, dist.target, r"vary\s+")
+            if dist.target in varied:
+                first = varied[dist.target].pos
+                self.error(f"'{dist.target}' is varied twice", at,
+                           f"first at line {first.line}" if first else None)
+            varied.setdefault(dist.target, dist)
+            self.name(dist.target, at)
         if self.errors:  # the graph checks below need sound names
             return self.errors
         G = to_graph(model)
         self.declared_loops(G)
         self.algebraic_loops(G)
         return self.errors
+
+    def reserved(self, node: Any) -> None:
+        """A node may not take a builtin name (TIME, DT, ...) or an equation keyword (IF, ...)."""
+        word = node.id.lower()
+        if word in BUILTIN_NAMES:
+            problem = f"'{node.id}' is a builtin name ({word.upper()}) and cannot name a node"
+        elif word in EXPRESSION_KEYWORDS:
+            problem = f"'{node.id}' is a keyword of equations and cannot name a node"
+        else:
+            return
+        self.error(problem, self.locate(node.pos, node.id), f"rename it, e.g. '{node.id}_'")
 
     def duplicates(self, what: str, items: Iterable[Any]) -> None:
         first: dict[str, Any] = {}

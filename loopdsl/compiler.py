@@ -284,6 +284,10 @@ class Builder:
             self.error(f"{dist_name} takes {count} numbers, got {len(args)}", dist,
                        f"write {usage}")
             return
+        problem = _distribution_problem(dist_name, args)
+        if problem is not None:
+            self.error(f"{dist_name}({', '.join(f'{a:g}' for a in args)}): {problem}", dist)
+            return
         distribution = Distribution(target=self.name(target), dist=dist_name, args=args,
                                     pos=_pos(t))
         model.distributions.append(distribution)
@@ -355,6 +359,21 @@ class Builder:
             op = {"==": "=", "!=": "<>"}.get(op_token.value, op_token.value.lower())
             return Binary(op=op, left=self.expr(c[0]), right=self.expr(c[2]), pos=pos)
         raise AssertionError(f"unexpected tree {kind}")
+
+
+def _distribution_problem(dist: str, args: list[float]) -> str | None:
+    """What is wrong with a distribution's numbers, or None.
+
+    >>> _distribution_problem("uniform", [3, 1])
+    'the low end is above the high end'
+    """
+    if dist == "uniform" and args[0] > args[1]:
+        return "the low end is above the high end"
+    if dist == "normal" and args[1] < 0:
+        return "the standard deviation cannot be negative"
+    if dist == "triangular" and not args[0] <= args[1] <= args[2]:
+        return "the mode must lie between the low and the high end"
+    return None
 
 
 def _negative_literal(expr: Any) -> bool:

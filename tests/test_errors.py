@@ -485,6 +485,69 @@ flywheel.loop:1:24: error: unexpected character '@'
                                  ^
 """,
     ),
+    (
+        'scenario_sets_twice',
+        'a -> b\nscenario push: a = 1, a = 2\n',
+        """\
+flywheel.loop:2:23: error: 'a' is set twice in scenario 'push'
+    scenario push: a = 1, a = 2
+                          ^
+""",
+    ),
+    (
+        'uniform_reversed',
+        'const k = 1\nvary k ~ uniform(3, 1)\n',
+        """\
+flywheel.loop:2:10: error: uniform(3, 1): the low end is above the high end
+    vary k ~ uniform(3, 1)
+             ^
+""",
+    ),
+    (
+        'normal_negative_sd',
+        'const k = 1\nvary k ~ normal(1, -1)\n',
+        """\
+flywheel.loop:2:10: error: normal(1, -1): the standard deviation cannot be negative
+    vary k ~ normal(1, -1)
+             ^
+""",
+    ),
+    (
+        'triangular_mode_outside',
+        'const k = 1\nvary k ~ triangular(1, 5, 3)\n',
+        """\
+flywheel.loop:2:10: error: triangular(1, 5, 3): the mode must lie between the low and the high end
+    vary k ~ triangular(1, 5, 3)
+             ^
+""",
+    ),
+    (
+        'varied_twice',
+        'const k = 1\nvary k ~ uniform(1, 2)\nvary k ~ uniform(1, 3)\n',
+        """\
+flywheel.loop:3:6: error: 'k' is varied twice; first at line 2
+    vary k ~ uniform(1, 3)
+         ^
+""",
+    ),
+    (
+        'builtin_name',
+        'aux TIME = 1\n',
+        """\
+flywheel.loop:1:5: error: 'TIME' is a builtin name (TIME) and cannot name a node; rename it, e.g. 'TIME_'
+    aux TIME = 1
+        ^
+""",
+    ),
+    (
+        'keyword_name',
+        'experience -> if\n',
+        """\
+flywheel.loop:1:15: error: 'if' is a keyword of equations and cannot name a node; rename it, e.g. 'if_'
+    experience -> if
+                  ^
+""",
+    ),
 ]
 
 
