@@ -110,6 +110,8 @@ def _growth_sentences(report: LoopReport) -> list[str]:
         return lines
     lines.append(f"Dominant growth factor: {number(s.growth_per_time)} per {unit} "
                  f"(linearised model, {s.method})")
+    if s.note:
+        lines.append(f"Note: {s.note}")
     if s.sustains:
         lines.append("Sustains itself without an outside push: yes (growth factor >= 1)")
     else:

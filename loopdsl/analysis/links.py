@@ -120,6 +120,8 @@ def _declared_effect(data: dict, polarity: int, into: int, model: Any,
 def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
                    ) -> dict[tuple[str, str], LinkEffect]:
     from loopdsl.analysis.operating import operating_point
+    from loopdsl.analysis.operating import slope as slope_of
+    from loopdsl.expr import references
     from loopdsl.graph import equation_of
     from loopdsl.model import Flow, Stock
 
@@ -141,9 +143,9 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
         equation = equation_of(dst) if dst is not None else None
         into = 1 if isinstance(dst, Stock) else 0
         if equation is not None:
-            if _reads(model, u, v):
-                slope = _slope(model, u, v, point)
-                memory = memory_delay(model, u, v, point)
+            if u in references(equation):
+                slope = slope_of(model, u, v, point, nodes)
+                memory = memory_delay(model, u, v, point, equation)
                 delay = declared_delay if declared_delay is not None else memory
                 sign = _sign_of(slope) if slope is not None else 0
                 effects[u, v] = LinkEffect(sign, slope, delay, into)
@@ -156,7 +158,8 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
     return effects
 
 
-def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float]) -> float | None:
+def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float],
+                 equation: Any = None) -> float | None:
     """The delay a reference to u in v's equation goes through: the time of the SMTH or
     DELAY call around it (``PREVIOUS``: one step), 0 if it is read directly, None if the
     time cannot be valued.
@@ -173,7 +176,8 @@ def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float]) -> floa
     from loopdsl.graph import equation_of
     from loopdsl.model import Binary, Call, If, Name, Unary
 
-    equation = equation_of(model.node(v))
+    if equation is None:
+        equation = equation_of(model.node(v))
     delays: list[float | None] = []
 
     def visit(e: Any, lag: float | None) -> None:
@@ -213,22 +217,6 @@ def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float]) -> floa
 
 
 _TIMED = frozenset({"smth1", "smth3", "smthn", "delay", "delay1", "delay3", "delayn"})
-
-
-def _reads(model: Any, u: str, v: str) -> bool:
-    from loopdsl.expr import references
-    from loopdsl.graph import equation_of
-
-    try:
-        return u in references(equation_of(model.node(v)))
-    except KeyError:
-        return False
-
-
-def _slope(model: Any, u: str, v: str, point: Mapping[str, float] | None) -> float | None:
-    from loopdsl.analysis.operating import slope
-
-    return slope(model, u, v, point or {})
 
 
 def _number(model: Any, u: str, v: str, what: str, point: Mapping[str, float] | None

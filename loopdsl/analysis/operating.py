@@ -69,10 +69,11 @@ class Evaluator:
     """Values of nodes and expressions at one state (stocks and plain nodes given)."""
 
     def __init__(self, model: Model, state: Mapping[str, float], time: float | None = None,
-                 overrides: Mapping[str, float] | None = None):
+                 overrides: Mapping[str, float] | None = None,
+                 nodes: Mapping[str, Any] | None = None):
         self.model = model
-        self.nodes = {n.id: n for n in model.nodes}
-        self.state = dict(state)
+        self.nodes = nodes if nodes is not None else {n.id: n for n in model.nodes}
+        self.state = state
         self.overrides = dict(overrides or {})
         spec = model.time
         self.time = time if time is not None else (spec.start if spec else 0.0)
@@ -207,7 +208,7 @@ def initial_state(model: Model) -> dict[str, float]:
 def operating_point(model: Model, state: Mapping[str, float] | None = None
                     ) -> dict[str, float]:
     """Every node's value at a state (default: the initial state); unknown ones left out."""
-    ev = Evaluator(model, state if state is not None else initial_state(model))
+    ev = Evaluator(model, dict(state) if state is not None else initial_state(model))
     point: dict[str, float] = {}
     for node in model.nodes:
         if isinstance(node, LookupDef):
@@ -219,13 +220,17 @@ def operating_point(model: Model, state: Mapping[str, float] | None = None
     return point
 
 
-def slope(model: Model, source: str, target: str, point: Mapping[str, float]) -> float | None:
+def slope(model: Model, source: str, target: str, point: Mapping[str, float],
+          nodes: Mapping[str, Any] | None = None) -> float | None:
     """d target / d source through target's own equation, the other inputs held at point.
 
     A central difference with step ``1e-6 * max(1, |x|)``, kept to 10 significant
-    digits; None if the equation cannot be evaluated there.
+    digits; None if the equation cannot be evaluated there. ``nodes`` (id -> node) saves
+    rebuilding the index on every call.
     """
-    node = next((n for n in model.nodes if n.id == target), None)
+    if nodes is None:
+        nodes = {n.id: n for n in model.nodes}
+    node = nodes.get(target)
     equation = equation_of(node) if node is not None else None
     if equation is None:
         return None
@@ -233,10 +238,9 @@ def slope(model: Model, source: str, target: str, point: Mapping[str, float]) ->
     if x is None:
         return None
     h = 1e-6 * max(1.0, abs(x))
-    state = {k: v for k, v in point.items() if k != target}
     try:
-        up = _local(model, node, state, source, x + h)
-        down = _local(model, node, state, source, x - h)
+        up = _local(model, node, point, source, x + h, nodes)
+        down = _local(model, node, point, source, x - h, nodes)
     except (Unknown, RecursionError):
         return None
     value = (up - down) / (2 * h)
@@ -245,8 +249,10 @@ def slope(model: Model, source: str, target: str, point: Mapping[str, float]) ->
     return float(f"{value:.10g}")  # drop the difference's rounding noise
 
 
-def _local(model: Model, node: Any, state: dict[str, float], source: str, x: float) -> float:
-    ev = Evaluator(model, state, overrides={source: x})
+def _local(model: Model, node: Any, point: Mapping[str, float], source: str, x: float,
+           nodes: Mapping[str, Any]) -> float:
+    """Node's equation evaluated with its inputs read from point, source set to x."""
+    ev = Evaluator(model, point, overrides={source: x}, nodes=nodes)
     result = ev.expr(equation_of(node))
     table = getattr(node, "lookup", None)
     return lookup_value(table, result) if table is not None else result

@@ -185,6 +185,8 @@ def system_figures(model: Any, G: Any, effects: Any, loops: LoopList,
     if model is not None and _needs_simulator(model):
         simulated = _linearized_growth(model)
         if simulated is not None:
+            if figures.note is not None:
+                figures.note = f"leverage not computed: {figures.note}"
             figures.growth_per_time = simulated
             figures.method = "simulate.linearize"
     if figures.growth_per_time is not None:

@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help="model file ('-' for stdin)")
     p.add_argument("--format", choices=["table", "json", "md", "csv"], default="table")
     p.add_argument("--through", metavar="NODE", help="only the loops through NODE")
-    p.add_argument("--max-loops", type=_positive_int, metavar="N",
-                   help="stop after N loops (the output says so)")
+    p.add_argument("--max-loops", type=_positive_int, metavar="N", default=100_000,
+                   help="stop after N loops (default 100000; the output says so)")
     p.add_argument("--max-length", type=_positive_int, metavar="N",
                    help="only loops of at most N links (the output says if longer exist)")
     p.add_argument("--time-budget", type=_seconds, metavar="S", default=60.0,
