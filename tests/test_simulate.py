@@ -244,7 +244,7 @@ def test_pipeline_delay_previous_init():
     assert values("DELAY(TIME * 2, 2)", stop=5) == [0, 0, 0, 2, 4, 6]
     assert values("DELAY(TIME * 2, 2, -1)", stop=5) == [-1, -1, 0, 2, 4, 6]
     assert values("DELAY(TIME + 5, 2)", stop=3) == [5, 5, 5, 6]
-    assert values("PREVIOUS(TIME * 3)", stop=3) == [0, 0, 3, 6]
+    assert values("PREVIOUS(TIME * 3 + 1)", stop=3) == [0, 1, 4, 7]
     assert values("PREVIOUS(TIME * 3, 9)", stop=3) == [9, 0, 3, 6]
     assert values("INIT(s)", stop=3, extra="stock s initial 4\nflow f = 1 to s") == [4] * 4
 

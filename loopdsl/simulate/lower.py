@@ -529,7 +529,7 @@ class Lowerer:
         return self._pipeline(self.expr(e.args[0]), steps, init, "delay")
 
     def mem_previous(self, e: Call) -> IR:
-        init = self.expr(e.args[1]) if len(e.args) > 1 else None
+        init = self.expr(e.args[1]) if len(e.args) > 1 else ZERO  # as Simlin: 0 by default
         return self._pipeline(self.expr(e.args[0]), 1, init, "previous")
 
     def mem_init(self, e: Call) -> IR:
