@@ -136,3 +136,24 @@ def test_subprocess_stdin_and_quiet_progress(tmp_path):
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
     lines = proc.stdout.splitlines()
     assert lines[0] == "time,s,f" and len(lines) == 20_002
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch):
+    from loopdsl.commands.simulate import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    bar = Progress(True, "base ")
+    bar.started -= 10  # a long run
+    bar(50, 100)
+    bar.close()
+    assert "base [" in term.getvalue() and " 50%" in term.getvalue()
+    quiet = Progress(True)  # a short run shows nothing
+    quiet(50, 100)
+    assert Progress(False).enabled is False
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
+    assert Progress(True).enabled is False
