@@ -43,7 +43,11 @@ def test_exported_xmile_read_back_simulates_the_same(path):
     text = dumps_xmile(model)
     expected = model.simulate()
     names = [n for n in expected.names]
-    assert_same_run(expected, loads_xmile(text).simulate(), names)
+    back = loads_xmile(text)
+    assert_same_run(expected, back.simulate(), names)
+    for scenario in model.scenarios:  # kept in loopdsl's extension elements
+        assert_same_run(model.simulate(scenario=scenario.id),
+                        back.simulate(scenario=scenario.id), names)
     # as another tool sees it: plain nodes are DELAY-based auxes, links are gone
     assert_same_run(expected, loads_xmile(strip_extension(text)).simulate(), names)
 
