@@ -19,7 +19,9 @@ one vectorised loopdsl call against 1,000 PySD runs with the same values.
 ``--full`` adds the irregular 1,000-stock model (PySD needs several minutes for it).
 
 Run: ``python bench/pysd.py [--full] [--runs 1000]``. PySD writes its translated .py
-files into a temporary folder, never beside the sources.
+files into a temporary folder, never beside the sources. Most of the run time is PySD
+translating (1-3 minutes) and running (1-4 minutes) the 1,000-stock model; the whole
+script took about 9 minutes on a shared 2-core machine under a load average of 7.
 """
 
 from __future__ import annotations
