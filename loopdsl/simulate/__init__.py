@@ -161,7 +161,9 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
     else:
         slots = [c.plan.slot[c.system.index[n]] for n in names]
         P = c.plan.max_lag
-        if sampled is None:
+        if slots == list(range(len(slots))):  # the model's variables come first: a view
+            values = out[P:, :len(slots), :]
+        elif sampled is None:
             values = np.take(out[P:, :, 0], slots, axis=1)[:, :, None]
         else:
             values = np.take(out[P:], slots, axis=1)

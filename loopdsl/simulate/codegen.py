@@ -276,8 +276,8 @@ def compile_plan(plan: Plan) -> Program:
         targets = []
         for group in groups:
             if phase == "deriv":
-                base = plan.stock_slots[0]
-                target = "DV" + em.index([plan.slot[i] - base for i in group.outputs])
+                position = {i: k for k, i in enumerate(plan.stock_order)}
+                target = "DV" + em.index([position[i] for i in group.outputs])
             else:
                 target = "X" + em.index([plan.slot[i] for i in group.outputs])
             targets.append((group, target))

@@ -107,9 +107,9 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
     rng = rng if rng is not None else np.random.default_rng()
-    cs = slice(*plan.const_slots)
-    ss = slice(*plan.stock_slots)
-    nstock = ss.stop - ss.start
+    cs = plan.consts
+    ss = plan.stocks
+    nstock = plan.nstocks
     DV = np.zeros((nstock, runs))
     rk4 = c.method == "rk4" and nstock > 0
     if rk4:
@@ -149,7 +149,7 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
 
 def _rk4(prog: Program, Xp: np.ndarray, X: np.ndarray, Y: np.ndarray, OUT: np.ndarray,
          b: int, n: int, tp: np.float64, dt: float, PR: np.ndarray, rng: Any, runs: int,
-         K: list[np.ndarray], ss: slice) -> None:
+         K: list[np.ndarray], ss: Any) -> None:
     k1, k2, k3, k4 = K
     prog.deriv(Xp, OUT, b, n, tp, PR, rng, runs, k1)
     Y[...] = Xp

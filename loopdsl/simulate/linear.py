@@ -43,10 +43,10 @@ def linearize(model: Model, dt: float | None = None, method: str | None = None,
     plan, prog, system = c.plan, c.program, c.system
     dt = system.dt
     P = plan.max_lag
-    ss = slice(*plan.stock_slots)
-    cs = slice(*plan.const_slots)
-    stock_ids = sorted((i for i, v in enumerate(system.vars) if v.kind == "stock"),
-                       key=lambda i: plan.slot[i])
+    ss = plan.stocks
+    cs = plan.consts
+    ns = plan.nstocks
+    stock_ids = plan.stock_order
     history = [(i, k) for i, k in sorted(plan.lagged.items(), key=lambda kv: plan.slot[kv[0]])
                if system.vars[i].kind != "const"]
     names = [system.vars[i].id for i in stock_ids]
@@ -59,17 +59,17 @@ def linearize(model: Model, dt: float | None = None, method: str | None = None,
     rng = np.random.default_rng(0)
     PR = np.zeros((0, runs))
     OUT = np.zeros((P + 2, plan.nslots, runs))
-    DV = np.zeros((ss.stop - ss.start, runs))
+    DV = np.zeros((ns, runs))
     with np.errstate(all="ignore"):
         prog.init(OUT[P], OUT, P, 0, np.float64(start), PR, rng, runs, DV)
-        z0 = np.concatenate([OUT[P, ss, 0], np.zeros(dim - (ss.stop - ss.start))])
+        z0 = np.concatenate([OUT[P, ss, 0], np.zeros(dim - ns)])
         h = rel_step * np.maximum(1.0, np.abs(z0))
         Z = np.repeat(z0[:, None], runs, axis=1)
         cols = np.arange(dim)
         Z[cols, 2 * cols] += h
         Z[cols, 2 * cols + 1] -= h
-        OUT[P, ss] = Z[: ss.stop - ss.start]
-        k = ss.stop - ss.start
+        OUT[P, ss] = Z[:ns]
+        k = ns
         for i, depth in history:
             for j in range(1, depth + 1):
                 OUT[P - j, plan.slot[i]] = Z[k]
@@ -80,7 +80,7 @@ def linearize(model: Model, dt: float | None = None, method: str | None = None,
         prog.step(X, OUT, P, steady, t, PR, rng, runs, DV)
         X1 = OUT[P + 1]
         X1[cs] = X[cs]
-        if ss.stop > ss.start:
+        if ns:
             if c.method == "rk4":
                 K = [np.zeros_like(DV) for _ in range(4)]
                 _rk4(prog, X, X1, np.zeros_like(X), OUT, P, steady, t, dt, PR, rng, runs, K, ss)

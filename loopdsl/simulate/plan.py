@@ -50,8 +50,8 @@ class Group:
 class Plan:
     system: System
     slot: list[int]
-    const_slots: tuple[int, int]
-    stock_slots: tuple[int, int]
+    consts: Any  # slice or index array of the constants' slots
+    stocks: Any  # slice or index array of the stocks' slots, in the order of DV's rows
     init_groups: list[Group]
     step_groups: list[Group]
     deriv_groups: list[Group]
@@ -61,9 +61,26 @@ class Plan:
     lagged: dict[int, int]
     nonneg: list[tuple[int, list[int], list[int]]]
 
+    stock_order: list[int] = field(default_factory=list)
+
     @property
     def nslots(self) -> int:
         return len(self.slot)
+
+    @property
+    def nstocks(self) -> int:
+        return len(self.stock_order)
+
+
+def as_index(slots: list[int]) -> Any:
+    """A slice for slots in arithmetic progression (a view), else an index array."""
+    if not slots:
+        return slice(0, 0)
+    first = slots[0]
+    step = slots[1] - first if len(slots) > 1 else 1
+    if step > 0 and all(s == first + k * step for k, s in enumerate(slots)):
+        return slice(first, slots[-1] + 1, step)
+    return np.array(slots, dtype=np.intp)
 
 
 def fold(e: IR) -> IR:
@@ -241,8 +258,12 @@ def _group(system: System, levels: list[list[int]], exprs: dict[int, IR], memo: 
     return groups
 
 
-def build_plan(system: System) -> Plan:
-    """Order, group and lay out the lowered system's variables."""
+def build_plan(system: System, layout: str = "model") -> Plan:
+    """Order, group and lay out the lowered system's variables.
+
+    ``layout="model"`` puts the model's own variables first, in model order, so a run's
+    rows are the results as they are; ``"groups"`` makes each group's outputs contiguous.
+    """
     vars_ = system.vars
     for v in vars_:
         shared = v.init is v.step
@@ -266,8 +287,14 @@ def build_plan(system: System) -> Plan:
     step_groups = _group(system, step_levels, step_exprs, memo, plain_of)
     deriv_exprs = {i: vars_[i].deriv for i in stocks}
     deriv_groups = _group(system, [stocks] if stocks else [], deriv_exprs, memo)
-    order = consts + [i for g in deriv_groups for i in g.outputs] + \
-        [i for g in step_groups for i in g.outputs]
+    stock_order = [i for g in deriv_groups for i in g.outputs]
+    if layout == "groups":  # each group's outputs one contiguous block
+        order = consts + stock_order + [i for g in step_groups for i in g.outputs]
+    else:  # the model's variables first, in model order: results are views, not copies
+        visible = [i for i, v in enumerate(vars_) if v.visible]
+        seen = set(visible)
+        order = visible + [i for i in consts + stock_order +
+                           [i for g in step_groups for i in g.outputs] if i not in seen]
     slot = [0] * len(vars_)
     for k, i in enumerate(order):
         slot[i] = k
@@ -281,11 +308,11 @@ def build_plan(system: System) -> Plan:
                         lagged[key] = max(lagged.get(key, 0), lag)
     nonneg = [(i, vars_[i].inflows, vars_[i].outflows) for i in stocks
               if vars_[i].non_negative and vars_[i].outflows]
-    ns = len(stocks)
-    return Plan(system, slot, (0, len(consts)), (len(consts), len(consts) + ns),
+    return Plan(system, slot, as_index([slot[i] for i in consts]),
+                as_index([slot[i] for i in stock_order]),
                 init_groups, step_groups, deriv_groups,
                 [i for lv in init_levels for i in lv], [i for lv in step_levels for i in lv],
-                max(lagged.values(), default=0), lagged, nonneg)
+                max(lagged.values(), default=0), lagged, nonneg, stock_order)
 
 
 def is_finite_number(x: float) -> bool:
