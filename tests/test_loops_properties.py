@@ -229,3 +229,16 @@ def test_the_same_through_the_language(G):
     for k in got:
         assert got[k][0] == want[k][0] and got[k][2] == want[k][2]
         assert got[k][1] == pytest.approx(want[k][1], rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(signed_graphs(max_nodes=6, min_delay=1))
+def test_stepped_radius_matches_the_dense_one(G):
+    from loopdsl.analysis.system import (
+        _dominant_of, _lag_matrices, _sized_components, linear_model, stepped_radius,
+    )
+    lin = linear_model(G)
+    for nodes, _ in _sized_components(lin):
+        dense = _dominant_of(_lag_matrices(lin, nodes), nodes)
+        exact = 0.0 if dense is None else abs(dense.value)
+        assert stepped_radius(lin, nodes) == pytest.approx(exact, rel=0.02, abs=1e-9)

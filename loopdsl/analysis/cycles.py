@@ -259,9 +259,10 @@ def _through_cycles(H: nx.DiGraph, max_length: int | None,
 def iter_loops(G: nx.DiGraph, *, max_length: int | None = None, through: str | None = None,
                effects: Mapping[tuple[str, str], LinkEffect] | None = None
                ) -> Iterator[Loop]:
-    """Stream the loops of G in enumeration order (ids not yet assigned: ``""``).
+    """Stream the loops of G one by one, each valued as it comes (ids not assigned: ``""``).
 
-    This is the lazy core of :func:`find_loops`; use it to stop at will.
+    The order is the enumeration's, not :func:`find_loops`'s sorted order; use it to
+    stop at will without holding every loop.
 
     >>> import loopdsl
     >>> G = loopdsl.loads("a -> b -> a  b -> c -> b").graph

@@ -24,7 +24,9 @@ import numpy as np
 from loopdsl.analysis.cycles import LoopList, find_loops
 from loopdsl.analysis.independent import independent_loops
 from loopdsl.analysis.links import link_effects
-from loopdsl.analysis.system import MAX_STATES, Lever, dominant, leverage, linear_model, per_time
+from loopdsl.analysis.system import (
+    MAX_STATES, Lever, leverage, linear_model, per_time, spectral_radius,
+)
 
 FUNNEL_MESSAGE = "funnel: no feedback loop; every customer must be bought again"
 SUSTAIN_TOLERANCE = 1e-9
@@ -177,15 +179,18 @@ def system_figures(model: Any, G: Any, effects: Any, loops: LoopList,
         figures.note = f"unknown sign, gain or delay: {shown}"
     else:
         try:
-            d = dominant(lin)
-            figures.growth_per_time = 0.0 if d is None else per_time(abs(d.value), lin.dt)
+            rho, exact = spectral_radius(lin)
+            figures.growth_per_time = per_time(rho, lin.dt)
+            if not exact:
+                figures.method = "gain matrix, stepped (approximate)"
             figures.leverage = leverage(G, effects, model)
         except (ValueError, np.linalg.LinAlgError) as err:
-            figures.note = str(err)
+            figures.note = (str(err) if figures.growth_per_time is None
+                            else f"leverage not computed: {err}")
     if model is not None and _needs_simulator(model):
         simulated = _linearized_growth(model)
         if simulated is not None:
-            if figures.note is not None:
+            if figures.note is not None and not figures.note.startswith("leverage"):
                 figures.note = f"leverage not computed: {figures.note}"
             figures.growth_per_time = simulated
             figures.method = "simulate.linearize"
