@@ -65,6 +65,10 @@ def unquote(token: Token) -> str:
     return _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), token.value[1:-1])
 
 
+# Characters no XML 1.0 document can hold (GraphML, GEXF and XMILE exports are XML).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def shorten(text: str, limit: int = 40) -> str:
     """Text cut to ``limit`` characters for a message ('...' marks the cut).
 
@@ -113,8 +117,8 @@ class Builder:
         self.once("model", t)
         _, name, title, _, description = t.children
         model.name = self.name(name)
-        model.title = unquote(title) if title is not None else None
-        model.description = unquote(description) if description is not None else None
+        model.title = self.text(title) if title is not None else None
+        model.description = self.text(description) if description is not None else None
         model.pos = _pos(t)
         yield model
 
@@ -147,8 +151,8 @@ class Builder:
 
     def group_stmt(self, t: Tree, model: Model):
         _, name, label, _, description = t.children
-        group = Group(id=self.name(name), label=unquote(label) if label else None,
-                      description=unquote(description) if description else None, pos=_pos(t))
+        group = Group(id=self.name(name), label=self.text(label) if label else None,
+                      description=self.text(description) if description else None, pos=_pos(t))
         model.groups.append(group)
         yield group
 
@@ -157,7 +161,7 @@ class Builder:
         kind = kind_token.value
         fields: dict[str, Any] = {"id": self.name(name), "pos": _pos(t)}
         if label is not None:
-            fields["label"] = unquote(label)
+            fields["label"] = self.text(label)
         seen: set[str] = set()
         allowed = KIND_ATTRIBUTES[kind]
 
@@ -192,7 +196,7 @@ class Builder:
                 if "in" in seen:
                     fields["group"] = fields.pop("in", fields.get("group"))
             elif tag == "description":
-                take("description", unquote(value_item), opt)
+                take("description", self.text(value_item), opt)
             elif tag in ("from", "to"):
                 take(tag, self.name(value_item), opt)
             elif tag == "non_negative":
@@ -245,14 +249,14 @@ class Builder:
                 if _negative_literal(link.delay):
                     self.error("a delay cannot be negative", opt.children[1])
             else:
-                link.label = unquote(opt.children[0])
+                link.label = self.text(opt.children[0])
 
     def loop_stmt(self, t: Tree, model: Model):
         _, name, title, polarity, _, *path_items = t.children
         path = [self.name(p) for p in path_items if isinstance(p, Tree)]
         if len(path) > 1 and path[0] == path[-1]:
             path = path[:-1]
-        decl = LoopDecl(id=self.name(name), title=unquote(title) if title else None, path=path,
+        decl = LoopDecl(id=self.name(name), title=self.text(title) if title else None, path=path,
                         polarity={"reinforcing": "R", "balancing": "B"}.get(
                             polarity.value if polarity else ""),
                         pos=_pos(t))
@@ -264,7 +268,7 @@ class Builder:
         assignments = [Assignment(target=self.name(a.children[0]), value=self.expr(a.children[2]),
                                   pos=_pos(a))
                        for a in rest if isinstance(a, Tree)]
-        scenario = Scenario(id=self.name(name), title=unquote(title) if title else None,
+        scenario = Scenario(id=self.name(name), title=self.text(title) if title else None,
                             assignments=assignments, pos=_pos(t))
         model.scenarios.append(scenario)
         yield scenario
@@ -299,9 +303,21 @@ class Builder:
         token = t.children[0] if isinstance(t, Tree) else t
         return token.value
 
+    def text(self, token: Token) -> str:
+        """A string's text; control characters are refused (XML exports cannot hold them)."""
+        value = unquote(token)
+        bad = _NOT_TEXT.search(value)
+        if bad is not None:
+            what = "non-character" if bad.group() in "\ufffe\uffff" else "control character"
+            self.error(f"a quoted text may not contain the {what} U+{ord(bad.group()):04X}",
+                       token,
+                       "write \\n for a new line, \\t for a tab")
+            return _NOT_TEXT.sub("", value)
+        return value
+
     def word(self, t: Tree) -> str:
         token = t.children[0]
-        return unquote(token) if token.type == "STRING" else token.value
+        return self.text(token) if token.type == "STRING" else token.value
 
     def number(self, t: Tree) -> float:
         sign, token = t.children

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from loopdsl.expr import format_expr, format_number
 from loopdsl.model import (
-    Distribution, Flow, Group, Link, Lookup, LoopDecl, Model, PlainNode, Scenario,
+    Distribution, Flow, Group, Link, Lookup, LoopDecl, Model, PlainNode, Pos, Scenario,
     Stock,
 )
 
@@ -127,12 +127,16 @@ def _header(model: Model) -> list[tuple[Any, str]]:
 
 
 class _MethodPos:
-    """The method statement has no element of its own: place it after the time statement."""
+    """The method statement has no element of its own: place it after the time statement.
+
+    Without a time (or model) statement it goes first, among the header statements,
+    so the comments before it stay before it when the text is read back.
+    """
 
     def __init__(self, model: Model):
-        t = model.time
-        self.pos = None if t is None or t.pos is None else type(t.pos)(
-            line=t.pos.line, column=t.pos.column + 1)
+        anchor = next((e.pos for e in (model.time, model) if e is not None and e.pos), None)
+        self.pos = Pos(line=anchor.line if anchor else 0,
+                       column=anchor.column + 1 if anchor else 0)
 
 
 def _group(group: Group) -> str:

@@ -152,6 +152,14 @@ def test_graph_xml_formats_read_back(fmt, reader, tmp_path, capsys) -> None:
     assert float(G.edges["growth", "cost"]["delay"]) == 2.0
 
 
+@pytest.mark.parametrize("fmt, reader", [("graphml", nx.read_graphml), ("gexf", nx.read_gexf)])
+def test_graph_xml_keeps_escaped_labels(fmt, reader, tmp_path, capsys) -> None:
+    path = write(tmp_path, "m.loop", 'node a "two\\nlines\\tand a tab <&> \\"q\\""\na -> b\n')
+    out_path = tmp_path / f"m.{fmt}"
+    assert run(["graph", path, "--format", fmt, "-o", str(out_path)], capsys)[0] == 0
+    assert reader(out_path).nodes["a"]["label"] == 'two\nlines\tand a tab <&> "q"'
+
+
 def test_graph_to_missing_folder_is_an_error_not_a_traceback(tmp_path, capsys) -> None:
     path = write(tmp_path, "m.loop", FLYWHEEL)
     code, _, err = run(["graph", path, "-o", str(tmp_path / "no" / "g.json")], capsys)

@@ -664,3 +664,13 @@ def test_no_grammar_names_in_messages(text: str) -> None:
         assert not words & TERMINALS, str(d)
         assert d.line is not None and d.column is not None and d.source_line is not None
         assert "expected" in d.message or "unexpected" in d.message
+
+
+def test_control_character_in_a_label() -> None:
+    with pytest.raises(loopdsl.LoopError) as info:
+        loopdsl.loads('node a "x\x01y"\n', "flywheel.loop")
+    assert str(info.value) == (
+        "flywheel.loop:1:8: error: a quoted text may not contain the control character "
+        "U+0001; write \\n for a new line, \\t for a tab\n"
+        '    node a "x\ufffdy"\n'
+        "           ^")

@@ -8,14 +8,17 @@ compiles must print and read back to the same model, and printing is idempotent.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
+import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import loopdsl
+from loopdsl.commands.graph import export_graph
 from loopdsl.model import Model
 from loopdsl.parser import get_parser
 
@@ -95,6 +98,10 @@ def assert_sound(text: str) -> None:
                 assert 1 <= d.column <= len(lines[d.line - 1]) + 1, str(d)
         str(err)  # printing never fails
         return
+    for fmt in ("json", "graphml", "gexf"):  # what `loopdsl graph` writes never fails
+        exported = export_graph(model.graph, fmt)
+    assert nx.read_gexf(io.BytesIO(exported.encode("utf-8"))).number_of_nodes() == \
+        model.graph.number_of_nodes()
     printed = loopdsl.dumps(model)
     again = loopdsl.loads(printed, "printed.loop")
     assert again.content() == model.content(), printed

@@ -22,17 +22,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _xml_attributes(attrs: dict) -> dict:
+    """Attributes GraphML and GEXF can hold: None dropped, lists and dicts as JSON text."""
+    out = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float, bool)):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        out[key] = value
+    return out
+
+
 def export_graph(G: nx.DiGraph, fmt: str) -> str:
     """The graph as text in one of the export formats (None attributes dropped for XML)."""
     if fmt == "json":
         data = nx.node_link_data(G, edges="links")
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     clean = nx.DiGraph()
-    clean.graph.update({k: v for k, v in G.graph.items() if v is not None})
+    clean.graph.update(_xml_attributes(G.graph))
     for n, attrs in G.nodes(data=True):
-        clean.add_node(n, **{k: v for k, v in attrs.items() if v is not None})
+        clean.add_node(n, **_xml_attributes(attrs))
     for u, v, attrs in G.edges(data=True):
-        clean.add_edge(u, v, **{k: val for k, val in attrs.items() if val is not None})
+        clean.add_edge(u, v, **_xml_attributes(attrs))
     buffer = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(clean, buffer, encoding="utf-8")
