@@ -151,9 +151,8 @@ class Reader:
         for ext in root.children:
             if ext.ns != LOOPDSL_NS or ext.tag != "model":
                 continue
-            if "name" in ext.attrib:
-                model.name = ext.attrib["name"]
-            model.title = ext.attrib.get("title", model.title)
+            model.name = ext.attrib.get("name")  # exactly what the model had
+            model.title = ext.attrib.get("title")
             if ext.attrib.get("time") == "default":
                 model.time = None  # the sim specs were the defaults, written for other tools
             for el in ext.children:
@@ -285,21 +284,18 @@ class Reader:
         if plain is not None:
             parts = {k: self.attr_expr(plain, k) for k in ("initial", "push", "decay", "capacity")}
             return PlainNode(implicit=plain.attrib.get("implicit") == "true", **parts, **common)
-        if self.ext(el, "no_equation") is not None:
-            cls = {"stock": Stock, "flow": Flow, "aux": Aux}[el.tag]
-            if el.tag == "aux" and self.extension(el, "kind", None) != "aux":
-                cls = Constant
-            return cls(**common)
-        eqn = self.ext(el, "eqn") or el.find("eqn")
-        if eqn is None or not eqn.text.strip():
-            if el.tag == "stock":
-                self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
-            self.fail(f"{el.tag} '{label}' has no equation (<eqn>)", el)
-        self.current = ident
-        try:
-            expr = self.equation(eqn)
-        finally:
-            self.current = None
+        expr: Expr | None = None
+        if self.ext(el, "no_equation") is None:  # loopdsl's mark for "none was written"
+            eqn = el.find("eqn")
+            if eqn is None or not eqn.text.strip():
+                if el.tag == "stock":
+                    self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
+                self.fail(f"{el.tag} '{label}' has no equation (<eqn>)", el)
+            self.current = ident
+            try:
+                expr = self.equation(eqn)
+            finally:
+                self.current = None
         if el.tag == "stock":
             if el.find("gf") is not None:
                 self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
@@ -310,10 +306,13 @@ class Reader:
         lookup = self.inline.get(ident)
         if el.tag == "flow":
             source, target = flows_of.get(ident, (None, None))
+            rerouted = self.ext(el, "to")
+            if rerouted is not None:  # its stock takes it in through a generated flow
+                target = self.ref(rerouted.text, rerouted) if rerouted.text.strip() else None
             return Flow(equation=expr, lookup=lookup, source=source, target=target,
                         non_negative=self.non_negative(el), **common)
         kind = self.extension(el, "kind", None)
-        if kind == "aux" or lookup is not None or not _is_literal(expr):
+        if kind == "aux" or lookup is not None or (expr is not None and not _is_literal(expr)):
             return Aux(equation=expr, lookup=lookup, **common)
         return Constant(equation=expr, **common)
 

@@ -225,11 +225,12 @@ def _common(out: _Out, node: Any, original: Any) -> None:
             attrs["implicit"] = "true"
         out.add(4, f"<loopdsl:node{_attrs(**attrs)}/>")
         return
-    equation = getattr(original, "equation", "absent")
-    if equation is None:
+    unwritten = original.initial is None if isinstance(original, Stock) else \
+        isinstance(original, (Aux, Flow, Constant)) and original.equation is None
+    if unwritten:  # written as 0 (or as what its links give) for other tools
         out.add(4, "<loopdsl:no_equation/>")
-    elif equation != "absent" and equation != getattr(node, "equation", None):
-        out.leaf(4, "loopdsl:eqn", format_xmile(equation))
+    if isinstance(original, Flow) and original.target != node.target:
+        out.leaf(4, "loopdsl:to", original.target or "")  # rerouted through a capped inflow
     if isinstance(original, Stock) and original.capacity is not None:
         out.leaf(4, "loopdsl:capacity", format_xmile(original.capacity))
 
