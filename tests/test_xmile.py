@@ -382,3 +382,12 @@ def test_stella_line_breaks_in_names():
     m = loads_xmile(xmile(r'<stock name="Teacup\nTemperature"><eqn>1</eqn></stock>'
                           r'<aux name="x"><eqn>Teacup_Temperature * 2</eqn></aux>'))
     assert (m.nodes[0].id, m.nodes[0].label) == ("Teacup_Temperature", "Teacup Temperature")
+
+
+def test_export_of_characters_xml_cannot_hold():
+    from loopdsl.model import Constant, Model, Num
+
+    m = Model(name="m", nodes=[Constant(id="a", label='x\x01y\nz"<', description="d\x00",
+                                        equation=Num(value=1))])
+    back = loads_xmile(dumps_xmile(m))
+    assert back.node("a").label == 'x\ufffdy\nz"<' and back.node("a").description == "d\ufffd"

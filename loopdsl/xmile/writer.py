@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -92,6 +93,14 @@ def _fmt(expr: Expr) -> tuple[str, int]:
     raise TypeError(f"not an expression: {expr!r}")
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    """Text XML 1.0 can hold: characters it forbids become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 class _Out:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -100,11 +109,12 @@ class _Out:
         self.lines.append("    " * depth + text)
 
     def leaf(self, depth: int, tag: str, text: str, attrs: str = "") -> None:
-        self.add(depth, f"<{tag}{attrs}>{escape(text)}</{tag}>")
+        self.add(depth, f"<{tag}{attrs}>{escape(_clean(text))}</{tag}>")
 
 
 def _attrs(**values: Any) -> str:
-    return "".join(f" {k}={quoteattr(str(v))}" for k, v in values.items() if v is not None)
+    return "".join(f" {k}={quoteattr(_clean(str(v)))}" for k, v in values.items()
+                   if v is not None)
 
 
 def dumps_xmile(model: Model) -> str:
