@@ -391,3 +391,17 @@ def test_export_of_characters_xml_cannot_hold():
                                         equation=Num(value=1))])
     back = loads_xmile(dumps_xmile(m))
     assert back.node("a").label == 'x\ufffdy\nz"<' and back.node("a").description == "d\ufffd"
+
+
+@pytest.mark.parametrize("variables, specs, message", [
+    ('<aux name="a"><eqn>1e999</eqn></aux>', "", "number '1e999' is too large"),
+    ('<aux name="a"><eqn>1</eqn></aux>', "<stop>nan</stop>", "<stop> must be a number"),
+    ('<gf name="g"><xpts>0,inf</xpts><ypts>1,2</ypts></gf>', "", "<xpts> must be numbers"),
+    ('<gf name="g"><xscale min="0" max="x"/><ypts>1,2</ypts></gf>', "",
+     "<xscale> needs numeric min and max"),
+    ('<gf name="g"><xpts>0,1,2</xpts><ypts>1,2</ypts></gf>', "", "3 x points but 2 y points"),
+    ('<gf name="g"><xpts>1,0</xpts><ypts>1,2</ypts></gf>', "", "ascending order"),
+])
+def test_numbers_must_be_finite_and_tables_sound(variables, specs, message):
+    err = error_of(xmile(variables, specs or "<start>0</start><stop>1</stop><dt>1</dt>"))
+    assert message in err.first.message

@@ -15,6 +15,7 @@ Names are resolved by a callback, so this module knows nothing of models.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -195,7 +196,10 @@ class _Parser:
         tok = self.tok
         if tok.kind == "num":
             self.take()
-            return Num(value=float(tok.text), pos=self.where(tok.offset))
+            value = float(tok.text)
+            if not math.isfinite(value):
+                raise EquationError(f"number '{tok.text[:40]}' is too large", tok.offset)
+            return Num(value=value, pos=self.where(tok.offset))
         if tok.kind == "op" and tok.text == "(":
             self.take()
             inner = self.expr()

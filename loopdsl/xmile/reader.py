@@ -26,6 +26,7 @@ kept as the node's label where the two differ.
 from __future__ import annotations
 
 import gc
+import math
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -142,9 +143,12 @@ class Reader:
     def number(self, el: XNode) -> float:
         text = el.text.strip()
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
-            self.fail(f"<{el.tag}> must be a number, not {text!r}", el)
+            value = math.nan
+        if not math.isfinite(value):
+            self.fail(f"<{el.tag}> must be a number, not {text[:40]!r}", el)
+        return value
 
     def model_extension(self, root: XNode, model: Model) -> None:
         """loopdsl's own data (links, loops, ...), written by :mod:`loopdsl.xmile.writer`."""
@@ -415,6 +419,8 @@ class Reader:
             try:
                 lo, hi = float(xscale.attrib["min"]), float(xscale.attrib["max"])
             except (KeyError, ValueError):
+                lo = hi = math.nan
+            if not (math.isfinite(lo) and math.isfinite(hi)):
                 self.fail("<xscale> needs numeric min and max attributes", xscale)
             n = len(ys)
             xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
@@ -436,6 +442,8 @@ class Reader:
         try:
             values = [float(p) for p in parts if p]
         except ValueError:
+            values = [math.nan]
+        if not all(math.isfinite(v) for v in values):
             self.fail(f"<{el.tag}> must be numbers separated by {sep!r}", el)
         if not values:
             self.fail(f"<{el.tag}> is empty", el)
