@@ -31,7 +31,8 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
                  fmt: str = "png", title: str | None = None) -> bytes:
     """One chart of the given results (runs or ensembles, one per scenario).
 
-    Each variable has its colour; each scenario its line style. Ensembles show the
+    Each variable has its colour and each scenario its line style (with one variable,
+    each scenario has its colour too). Ensembles show the
     median with 25-75% and 5-95% bands. Returns the image as bytes (png or svg).
     """
     from loopdsl.errors import LoopError
@@ -59,7 +60,8 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
             if len(results) > 1:
                 suffix = f" — {result.scenario or 'base'}"
             for k, name in enumerate(names):
-                color = cmap(k % 10)
+                # one variable: a colour per scenario; several: a colour per variable
+                color = cmap((s if len(names) == 1 else k) % 10)
                 label = result.labels.get(name, name)
                 unit = result.units.get(name)
                 text = label + (f" ({unit})" if unit and len(units) > 1 else "") + suffix
