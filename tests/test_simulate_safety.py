@@ -152,3 +152,10 @@ def test_deeply_nested_equation_uses_the_general_path(caplog):
     assert "general path" in caplog.text
     assert m.simulate()["x"].tolist() == [0, 2, 4, 6]
     np.testing.assert_array_equal(m.simulate(runs=2)["x"][:, 1], [0, 2, 4, 6])
+
+
+def test_a_run_too_big_to_store_asks_for_fewer_variables():
+    m = loopdsl.loads("time 0 to 100000\nnode a push 1\nnode b push 2")
+    with pytest.raises(LoopError, match=r"would store .* GB .*keep="):
+        m.simulate(runs=20_000)
+    assert m.simulate(runs=2, keep=["a"])["a"].shape == (100_001, 2)

@@ -23,6 +23,8 @@ from loopdsl.simulate.lower import System, lower
 from loopdsl.simulate.plan import Plan, build_plan
 
 METHODS = ("euler", "rk4")
+MAX_BYTES = 16e9
+"""Largest result a run may store (bytes); beyond it the run asks for fewer variables."""
 
 
 @dataclass
@@ -96,6 +98,11 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     dt, start = system.dt, system.start
     nsteps = c.nsteps
     P = plan.max_lag
+    rows, width = (P + nsteps + 1, plan.nslots) if keep is None else (nsteps + 1, len(keep))
+    if rows * width * runs * 8 > MAX_BYTES:
+        raise LoopError(f"the run would store {rows * width * runs * 8 / 1e9:.1f} GB "
+                        f"({rows} times x {width} variables x {runs} runs); record fewer "
+                        "variables (keep=[...], --vars a,b), fewer runs or fewer steps")
     if keep is None:
         OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
         ring = 0
