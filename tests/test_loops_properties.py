@@ -241,4 +241,6 @@ def test_stepped_radius_matches_the_dense_one(G):
     for nodes, _ in _sized_components(lin):
         dense = _dominant_of(_lag_matrices(lin, nodes), nodes)
         exact = 0.0 if dense is None else abs(dense.value)
-        assert stepped_radius(lin, nodes) == pytest.approx(exact, rel=0.02, abs=1e-9)
+        # abs: a component whose loops cancel has radius 0, which dense eigenvalues show
+        # only to within rounding (about eps ** (1 / size of the Jordan block))
+        assert stepped_radius(lin, nodes) == pytest.approx(exact, rel=0.02, abs=1e-3)
