@@ -300,9 +300,11 @@ def build_plan(system: System, layout: str = "model") -> Plan:
         slot[i] = k
     init_groups = _group(system, init_levels, init_exprs, memo)
     lagged: dict[int, int] = {}
+    walked: set[int] = set()
     for v in vars_:
         for e in (v.init, v.step, v.deriv):
-            if e is not None:
+            if e is not None and id(e) not in walked:
+                walked.add(id(e))
                 for key, lag in refs(e, {}).items():
                     if lag > 0:
                         lagged[key] = max(lagged.get(key, 0), lag)
