@@ -3,6 +3,9 @@
 Semantics: docs/semantics.md. Warnings (defaulted gains and delays) go to stderr.
 With several scenarios, the CSV has a ``scenario`` column after ``time``; with
 ``--runs`` it is the percentile table (``name_p5`` ... ``name_p95``, ``name_mean``).
+
+>>> _overrides(["k=2", "push=0.5"])
+{'k': 2.0, 'push': 0.5}
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import math
 import sys
 import time as _time
-from typing import Any, Callable
+from typing import Any
 
 from loopdsl.cli import UsageError
 from loopdsl.files import atomic_write, load_source
@@ -203,5 +206,3 @@ def _fmt(x: float) -> str:
         return str(int(x))
     return f"{x:.6g}"
 
-
-__all__: list[Callable[..., Any]] = []
