@@ -293,3 +293,26 @@ def test_docs_console_examples_are_real(capsys):
         args = [str(root / a) if a.endswith(".loop") else a for a in args]
         code, out, _ = run(["loops", *args], capsys)
         assert code == 0 and out == expected + "\n"
+
+
+def test_delay_elasticity_against_the_characteristic_equation():
+    # The napkin: x(t) = x(t - 4) + x(t - 5) (every gain 1, every delay 1, loops of 4 and
+    # 5 links). Treat one delay of the big wheel as continuous, d: its growth g solves
+    # g^-(3 + d) + g^-5 = 1 (the small wheel shares experience -> traffic only). Compare
+    # the elasticity d/g dg/dd at d = 1 with a central difference of that root.
+    def root(d: float) -> float:
+        lo, hi = 1.0, 2.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if mid ** -(3 + d) + mid ** -5 > 1:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
+    h = 1e-5
+    expected = (root(1 + h) - root(1 - h)) / (2 * h) / root(1)
+    m = loopdsl.load(MODELS / "amazon_napkin.loop")
+    levers = {(lv.source, lv.target): lv for lv in leverage(m.graph)}
+    assert levers["sellers", "selection"].delay_elasticity == pytest.approx(expected, rel=1e-6)
+    assert expected < 0

@@ -29,7 +29,7 @@ NAMES = ["a", "b", "Трафик", "曝光", "c_2", "UGC", "x", "销售"]
 
 
 @st.composite
-def signed_graphs(draw, max_nodes: int = 7, min_delay: int = 0):
+def signed_graphs(draw, max_nodes: int = 7, min_delay: int = 0, positive: bool = False):
     n = draw(st.integers(1, max_nodes))
     names = draw(st.permutations(NAMES))[:n]
     pairs = draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
@@ -39,7 +39,7 @@ def signed_graphs(draw, max_nodes: int = 7, min_delay: int = 0):
         G.add_node(name, kind="node", label=name)
     for i, j in sorted(pairs):
         G.add_edge(names[i], names[j],
-                   polarity=draw(st.sampled_from([1, -1])),
+                   polarity=1 if positive else draw(st.sampled_from([1, -1])),
                    gain=draw(st.floats(0.1, 3.0)),
                    delay=float(draw(st.integers(min_delay, 3))), origin="link")
     return G
@@ -244,3 +244,48 @@ def test_stepped_radius_matches_the_dense_one(G):
         # abs: a component whose loops cancel has radius 0, which dense eigenvalues show
         # only to within rounding (about eps ** (1 / size of the Jordan block))
         assert stepped_radius(lin, nodes) == pytest.approx(exact, rel=0.02, abs=1e-3)
+
+
+def _root_near(terms, m, start, moved=None, lag=None):
+    """A root of det(I - sum_terms coef z^-lag) near ``start`` (secant method), with one
+    term's lag replaced by a real number."""
+    def f(z):
+        F = np.eye(m, dtype=complex)
+        for k, (j, i, L, c) in enumerate(terms):
+            F[j, i] -= c * z ** (-(lag if k == moved else L))
+        return np.linalg.det(F)
+    z0, z1 = start, start * (1 + 1e-4)
+    f0, f1 = f(z0), f(z1)
+    for _ in range(100):
+        if f1 == f0:
+            break
+        z0, z1, f0 = z1, z1 - f1 * (z1 - z0) / (f1 - f0), f1
+        f1 = f(z1)
+        if abs(z1 - z0) < 1e-14 * abs(z1):
+            break
+    return z1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(signed_graphs(max_nodes=5, min_delay=1, positive=True))
+def test_delay_elasticity_equals_finite_differences(G):
+    # positive links: the dominant eigenvalue is real and positive (Perron-Frobenius)
+    from loopdsl.analysis.system import dominant, linear_model
+    lin = linear_model(G)
+    d = dominant(lin)
+    assume(d is not None and abs(d.value) > 1e-2 and abs(d.value.imag) < 1e-9
+           and d.value.real > 0)
+    local = {n: i for i, n in enumerate(d.nodes)}
+    inside = [t for t in lin.terms if t.source in local and t.target in local]
+    terms = [(local[t.target], local[t.source], t.lag, t.coef) for t in inside]
+    levers = {(lv.source, lv.target): lv for lv in leverage(G)}
+    h = 1e-5
+    for k, t in enumerate(inside):
+        lever = levers[t.link]
+        up = _root_near(terms, len(local), d.value, k, t.lag + h)
+        down = _root_near(terms, len(local), d.value, k, t.lag - h)
+        assume(abs(up.imag) < 1e-9 and abs(down.imag) < 1e-9)
+        # growth per time unit is l ** (1 / dt); dt = 1 here
+        expected = t.lag * (up.real - down.real) / (2 * h) / d.value.real
+        assume(abs(up.real - d.value.real) < 1e-3)  # the same root followed
+        assert lever.delay_elasticity == pytest.approx(expected, rel=1e-4, abs=1e-7)

@@ -203,15 +203,15 @@ def markdown(report: LoopReport, top: int = 5) -> str:
         out.append("- Hub links: " + ", ".join(f"{_md_cell(h.label)} ({_loops(h.loops)})"
                                                 for h in s.hub_links))
     if s.leverage:
-        out += ["", "| Link | Gain elasticity | Gain +10% | Delay one step shorter |",
-                "|---|---:|---:|---:|"]
+        out += ["", "| Link | Gain elasticity | Gain +10% | Delay elasticity | "
+                "Delay one step shorter |", "|---|---:|---:|---:|---:|"]
         for lv in s.leverage[:top]:
             link = f"{report.labels.get(lv.source, lv.source)} → " \
                    f"{report.labels.get(lv.target, lv.target)}"
             plus = "-" if lv.gain_plus_10 is None else f"{number(lv.gain_plus_10, 3)}%"
             short = "-" if lv.shorten_one_step is None else f"{number(lv.shorten_one_step, 3)}%"
             out.append(f"| {_md_cell(link)} | {number(lv.gain_elasticity, 3)} | {plus} | "
-                       f"{short} |")
+                       f"{number(lv.delay_elasticity, 3)} | {short} |")
     return "\n".join(out) + "\n"
 
 

@@ -357,7 +357,9 @@ class Lever:
     ``gain_plus_10``: % change of growth when the gain is raised by 10% (recomputed);
     ``delay_steps``: the link's delay in steps; ``shorten_one_step``: % change of growth
     when the delay is one step shorter (recomputed; None if it has none or shortening
-    would close an algebraic loop).
+    would close an algebraic loop); ``delay_elasticity``: % change of growth per % change
+    of the delay, the delay taken as continuous (``dl/dk = -a ln(l) dl/da`` for the term
+    ``a x(t - k)``; for a real eigenvalue ``-k ln(l)`` times the gain elasticity).
     """
 
     source: str
@@ -367,6 +369,7 @@ class Lever:
     gain_plus_10: float | None
     delay_steps: int
     shorten_one_step: float | None
+    delay_elasticity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -434,8 +437,10 @@ def leverage(G: nx.DiGraph, effects: Mapping[tuple[str, str], LinkEffect] | None
             if base_lag >= 1:
                 shorter = _pct(lin, idx, rho, lag=t.lag - 1)
         gain = t.coef / lin.dt if G.nodes[t.link[1]].get("kind") == "stock" else t.coef
+        dl_dk = -t.coef * np.log(d.value) * dl
+        delay_elasticity = base_lag * (np.conj(d.value) * dl_dk).real / rho / rho / lin.dt
         levers.append(Lever(t.link[0], t.link[1], gain, float(elasticity), plus, base_lag,
-                            shorter))
+                            shorter, float(delay_elasticity)))
     order = {n: i for i, n in enumerate(G)}
     levers.sort(key=lambda lv: (-float(f"{abs(lv.gain_elasticity):.9g}"), order[lv.source],
                                 order[lv.target]))
