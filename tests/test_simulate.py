@@ -431,3 +431,30 @@ def test_save_step_reports_every_kth_step():
     assert r["s"][-1] == pytest.approx(100 * 1.025 ** 40)
     with pytest.raises(LoopError, match="save_step 0.3 is not a whole multiple"):
         m.simulate(save_step=0.3)
+
+
+def test_linearize_in_batches_equals_one_batch(monkeypatch):
+    import loopdsl.simulate.linear as linear
+
+    m = loopdsl.loads("time 0 to 1 step 0.5\nstock s initial 10\nflow f = 0.2 * s * t2 to s\n"
+                      "stock t2 initial 3\nflow g = 0.1 * s - 0.3 * t2 to t2\nnode a\n"
+                      "s -[gain 2 delay 1]-> a -[gain 0.5 delay 2]-> a")
+    whole, names, _ = linearize(m)
+    monkeypatch.setattr(linear, "CHUNK_BYTES", 1)  # one state per batch
+    np.testing.assert_allclose(linearize(m)[0], whole, rtol=1e-12, atol=1e-12)
+    with pytest.raises(LoopError, match="more than 3 to linearise"):
+        linearize(m, max_states=3)
+    assert len(names) > 3
+
+
+def test_spectral_radius_by_blocks_equals_dense():
+    rng = np.random.default_rng(3)
+    n = 400
+    J = np.zeros((n, n))
+    for start in range(0, n, 40):  # ten blocks, each a random dense square, chained
+        J[start:start + 40, start:start + 40] = rng.normal(size=(40, 40)) * (start + 1) / n
+        if start:
+            J[start, start - 1] = 5.0
+    J[n - 1, n - 1] += 0  # keep it square and sparse between blocks
+    assert spectral_radius(J) == pytest.approx(np.max(np.abs(np.linalg.eigvals(J))),
+                                               rel=1e-9)
