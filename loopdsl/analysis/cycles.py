@@ -335,7 +335,9 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     LoopList
         Declared loops first (in declaration order), then the others by length and then
         by the graph order of their nodes; ids R1.., B1.., U1.. by polarity, skipping
-        declared names. ``truncated`` and ``reason`` say whether it stopped early.
+        declared names, counted over the loops returned (so with ``through`` or a limit
+        an undeclared loop's id can differ from the full list's). ``truncated`` and
+        ``reason`` say whether it stopped early.
 
     Examples
     --------
