@@ -86,9 +86,7 @@ class System:
 def _error(model: Model, message: str, pos: Any = None, hint: str | None = None) -> LoopError:
     line = getattr(pos, "line", None)
     column = getattr(pos, "column", None)
-    source_line = None
-    return LoopError([Diagnostic(message, model.source or "<model>", line, column, source_line,
-                                 hint)])
+    return LoopError([Diagnostic(message, model.source or "<model>", line, column, None, hint)])
 
 
 class Lowerer:

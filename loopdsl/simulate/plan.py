@@ -14,7 +14,6 @@ not thousands. Rows are variables, columns are runs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,7 +314,3 @@ def build_plan(system: System, layout: str = "model") -> Plan:
                 init_groups, step_groups, deriv_groups,
                 [i for lv in init_levels for i in lv], [i for lv in step_levels for i in lv],
                 max(lagged.values(), default=0), lagged, nonneg, stock_order)
-
-
-def is_finite_number(x: float) -> bool:
-    return isinstance(x, float) and math.isfinite(x)
