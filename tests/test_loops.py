@@ -316,3 +316,15 @@ def test_delay_elasticity_against_the_characteristic_equation():
     levers = {(lv.source, lv.target): lv for lv in leverage(m.graph)}
     assert levers["sellers", "selection"].delay_elasticity == pytest.approx(expected, rel=1e-6)
     assert expected < 0
+
+
+def test_a_declared_sign_stands_where_the_slope_is_zero():
+    # At s = 0 the slope of a = s * s is 0: the loop's sign is unknown unless declared.
+    text = "stock s initial 0\naux a = s * s\nflow f = a * 2 to s\n"
+    (loop,) = loopdsl.loads(text).find_loops()
+    assert loop.polarity == "U" and loop.gain == 0
+    (loop,) = loopdsl.loads(text + "s -[+]-> a\n").find_loops()
+    assert loop.polarity == "R" and loop.gain == 0
+    # elsewhere the slope decides: at s = 3 it is 2 * 3
+    (loop,) = loopdsl.loads(text.replace("initial 0", "initial 3")).find_loops()
+    assert loop.polarity == "R" and loop.gain == pytest.approx(6 * 2 * 1)

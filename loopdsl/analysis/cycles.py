@@ -116,7 +116,7 @@ class LoopList(list):
 
     def __repr__(self) -> str:  # pragma: no cover - for interactive use
         more = f", truncated: {self.reason}" if self.truncated else ""
-        return f"<LoopList of {len(self)} loops{more}>"
+        return f"<LoopList of {len(self)} loop{'' if len(self) == 1 else 's'}{more}>"
 
 
 @dataclass

@@ -148,6 +148,8 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
                 memory = memory_delay(model, u, v, point, equation)
                 delay = declared_delay if declared_delay is not None else memory
                 sign = _sign_of(slope) if slope is not None else 0
+                if sign == 0 and data.get("origin") == "link":
+                    sign = polarity  # no slope here: the declared sign says which way
                 effects[u, v] = LinkEffect(sign, slope, delay, into)
             else:
                 effects[u, v] = _declared_effect(data, polarity, into, model, point, u, v,
