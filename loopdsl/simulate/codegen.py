@@ -42,6 +42,7 @@ _NP = {"neg": "np.negative", "pow": "np.power", "mod": "np.mod", "abs": "np.abs"
        "min": "np.minimum", "max": "np.maximum", "and": "np.logical_and",
        "or": "np.logical_or", "not": "np.logical_not", "where": "np.where",
        "safediv": "_safediv", "ramp": "_ramp"}
+_KINDS = {"continuous": "continuous", "extrapolate": "extrapolate", "discrete": "discrete"}
 _BOOLEAN_RESULT = set(_BOOL) | {"and", "or", "not"}
 _BOOLEAN_ARGS = {"and", "or", "not"}
 ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
@@ -138,7 +139,7 @@ class Emitter:
                     text += (" + " if sign > 0 else " - ") + part
             return f"({text})"
         if head == "lookup":
-            kind = shape[1]
+            kind = _KINDS[shape[1]]  # a fixed word, never text from the model
             tables = leaves[pos[0]]
             pos[0] += 1
             x = self.expr(shape[2], leaves, pos, g)
