@@ -13,6 +13,7 @@ not)                      (its sign is the link's sign)      DELAY a is read thr
 flow into / out of stock  +1 / -1 (per time unit)            0 (or the declared delay)
 ========================  =================================  ==============================
 
+Where the slope is 0 (or cannot be valued), a declared link's sign stands (``s -[+]-> a``).
 A declared link into a node whose equation does not read the source, or into a stock
 that has flows, only documents the diagram (docs/semantics.md): it keeps its declared
 sign and gain for the loop tables but is left out of the linearised system.
