@@ -24,6 +24,7 @@ from loopdsl.model import (
     Assignment, Aux, Binary, Call, Constant, Distribution, Flow, Group, If, Link, Lookup,
     LookupDef, LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec, Unary,
 )
+from loopdsl.parser import edge_token
 
 NODE_CLASSES = {"node": PlainNode, "stock": Stock, "flow": Flow, "aux": Aux,
                 "const": Constant, "lookup": LookupDef}
@@ -45,11 +46,12 @@ def _pos(item: Tree | Token) -> Pos | None:
     if isinstance(item, Token):
         return Pos(line=item.line, column=item.column, end_line=item.end_line,
                    end_column=item.end_column)
-    meta = item.meta
-    if getattr(meta, "empty", True):
+    first = edge_token(item)
+    if first is None:
         return None
-    return Pos(line=meta.line, column=meta.column, end_line=meta.end_line,
-               end_column=meta.end_column)
+    last = edge_token(item, last=True)
+    return Pos(line=first.line, column=first.column, end_line=last.end_line,
+               end_column=last.end_column)
 
 
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -89,7 +91,8 @@ class Builder:
 
     def once(self, keyword: str, t: Tree) -> None:
         """Report a header statement given a second time (the later one would win silently)."""
-        line = t.meta.line if not getattr(t.meta, "empty", True) else 0
+        pos = _pos(t)
+        line = pos.line if pos else 0
         if keyword in self.header_lines:
             self.error(f"duplicate '{keyword}' statement", t,
                        f"first given at line {self.header_lines[keyword]}")
