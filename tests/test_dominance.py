@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -639,3 +640,18 @@ def test_cli_scenario(tmp_path, capsys):
     assert abs(switch - math.log(99) / 1.6) < 0.2
     code, _, err = run_cli("dominance", str(src), "--scenario", "nope", capsys=capsys)
     assert code == 1 and "nope" in err
+
+
+def test_render_scores_at(tmp_path, capsys):
+    """`loopdsl render --scores-at T` draws each link as wide as its link score at T."""
+    src = tmp_path / "logistic.loop"
+    src.write_text(LOGISTIC.format(r=0.8, K=1000, N0=10, dt=0.05), encoding="utf-8")
+    out = tmp_path / "l.dot"
+    code, _, err = run_cli("render", str(src), "-o", str(out), "--scores-at", "3",
+                           capsys=capsys)
+    assert code == 0, err
+    widths = [float(w) for w in re.findall(r'penwidth="?([0-9.]+)', out.read_text())]
+    assert 6.0 in widths and 0.6 in widths    # the strongest link, and the constants' links
+    code, _, err = run_cli("render", str(src), "-o", str(tmp_path / "l.mmd"),
+                           "--scores-at", "3", capsys=capsys)
+    assert code == 2 and "Mermaid" in err

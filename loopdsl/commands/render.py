@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from loopdsl.files import atomic_write, load_source
 from loopdsl.render import FORMATS, DiagramOptions, format_for, render
@@ -39,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-loops", action="store_true", help="do not mark the loops")
     p.add_argument("--max-loops", type=int, default=24, metavar="N",
                    help="mark at most N loops, declared ones first (default 24)")
+    p.add_argument("--scores-at", type=float, metavar="T",
+                   help="draw each link as wide as its link score at time T (Loops That "
+                   "Matter; runs the model with Euler; not for mmd)")
     p.set_defaults(run=run)
 
 
@@ -52,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
                              highlight=args.highlight, loops=not args.no_loops,
                              max_loops=max(args.max_loops, 0))
     model = load_source(args.file)
+    if args.scores_at is not None:
+        options = replace(options, link_widths=score_widths(model, args.scores_at, fmt))
     data = render(model, fmt, options)
     if args.output == "-":
         sys.stdout.buffer.write(data)
@@ -59,3 +65,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         atomic_write(args.output, data)
     return 0
+
+
+def score_widths(model, t: float, fmt: str) -> tuple:
+    """Line widths from the link scores at time t: 0.6 (score 0) to 6 (the largest)."""
+    from loopdsl.cli import UsageError
+    from loopdsl.dominance import link_scores_at
+
+    if fmt == "mmd":
+        raise UsageError("--scores-at draws line widths, which Mermaid (mmd) cannot")
+    scores = link_scores_at(model, t)
+    top = max((abs(s) for s in scores.values()), default=0.0) or 1.0
+    return tuple((edge, 0.6 + 5.4 * abs(s) / top) for edge, s in sorted(scores.items()))

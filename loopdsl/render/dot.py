@@ -87,6 +87,7 @@ class DiagramBuilder:
         self.export = False  # True for a .dot file: marks that need no second pass
         self.G = model.graph if G is None else G
         self.options = options
+        self.widths = dict(options.link_widths)
         self.theme: Theme = theme(options.theme)
         self.loops = list(loops)
         self.focus: DrawnLoop | None = None
@@ -223,6 +224,8 @@ class DiagramBuilder:
             attrs["color"] = self.edge_color(u, v, t.line)
         if self.focus is not None and not faded:
             attrs["penwidth"] = "2.6"
+        if (u, v) in self.widths:
+            attrs["penwidth"] = f"{self.widths[u, v]:.2f}"
         if data.get("label"):
             attrs.update(label=html_label(data["label"], 24),
                          fontcolor=t.faded if faded else t.text)
@@ -261,9 +264,11 @@ class DiagramBuilder:
         start = source if source is not None else cloud("source")
         end = target if target is not None else cloud("target")
         width = "2.6" if self.focus is not None else "1.4"
-        g.edge(start, valve, arrowhead="none", penwidth=width,
+        into = f"{self.widths[flow, target]:.2f}" if (flow, target) in self.widths else width
+        out = f"{self.widths[flow, source]:.2f}" if (flow, source) in self.widths else width
+        g.edge(start, valve, arrowhead="none", penwidth=out,
                color=color(flow, source) if source else color("", ""))
-        g.edge(valve, end, arrowhead="normal", penwidth=width, arrowsize="1",
+        g.edge(valve, end, arrowhead="normal", penwidth=into, arrowsize="1",
                color=color(flow, target) if target else color("", ""))
 
 

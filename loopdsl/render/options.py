@@ -27,7 +27,8 @@ class DiagramOptions:
     (round), anything else with dot. ``direction`` applies to dot. ``highlight``
     is a loop id (``R1``): that loop is emphasised and the rest fades.
     ``loops`` (markers inside loops) can be turned off; at most ``max_loops``
-    are marked, declared loops first.
+    are marked, declared loops first. ``link_widths`` gives some links their line
+    width: ``((source, target), width)`` pairs (``render --scores-at``).
     """
 
     layout: str = "auto"
@@ -36,6 +37,7 @@ class DiagramOptions:
     highlight: str | None = None
     loops: bool = True
     max_loops: int = 24
+    link_widths: tuple = ()
 
     def __post_init__(self) -> None:
         for value, choices, what in ((self.layout, LAYOUTS, "layout"),
