@@ -328,3 +328,15 @@ def test_a_declared_sign_stands_where_the_slope_is_zero():
     # elsewhere the slope decides: at s = 3 it is 2 * 3
     (loop,) = loopdsl.loads(text.replace("initial 0", "initial 3")).find_loops()
     assert loop.polarity == "R" and loop.gain == pytest.approx(6 * 2 * 1)
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_hostile_labels_stay_on_their_row(fmt):
+    m = loopdsl.loads('model m "two\\nlines"\nnode a "new\\nline|pipe\\ttab"\n'
+                      'loop R1 "title\\nbreak" reinforcing: a -> b\na -> b -> a')
+    text = render(m.loop_report(), fmt)
+    rows = [line for line in text.splitlines() if "R1" in line and "→" in line]
+    assert len(rows) == 1
+    assert "new line" in rows[0] and "title break" in rows[0]
+    if fmt == "md":
+        assert "line\\|pipe" in rows[0] and rows[0].count(" | ") == 6

@@ -73,8 +73,25 @@ def _unit(report: LoopReport) -> str:
     return report.system.time_unit or "time unit"
 
 
+def clean(text: str) -> str:
+    """A label on one line: line breaks and tabs as spaces, other controls as U+FFFD.
+
+    >>> clean("Growth\\nloop\\x07")
+    'Growth loop\ufffd'
+    """
+    out = []
+    for ch in text:
+        if ch in "\n\r\t":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _path(report: LoopReport, nodes: Sequence[str]) -> str:
-    names = [report.labels.get(n, n) for n in nodes]
+    names = [clean(report.labels.get(n, n)) for n in nodes]
     return " → ".join(names + names[:1])
 
 
@@ -98,7 +115,7 @@ def _summary(report: LoopReport) -> str:
     count = _loops(len(report.loops))
     if report.independent:
         count = count.replace("loop", "independent loop")
-    return f"{name}: {count} ({parts})"
+    return f"{clean(name)}: {count} ({parts})"
 
 
 def _growth_sentences(report: LoopReport) -> list[str]:
@@ -122,8 +139,8 @@ def _growth_sentences(report: LoopReport) -> list[str]:
 
 def _lever_sentence(report: LoopReport, lever: Any) -> str:
     unit = _unit(report)
-    link = f"{report.labels.get(lever.source, lever.source)} → " \
-           f"{report.labels.get(lever.target, lever.target)}"
+    link = f"{clean(report.labels.get(lever.source, lever.source))} → " \
+           f"{clean(report.labels.get(lever.target, lever.target))}"
     pct = lever.gain_plus_10 if lever.gain_plus_10 is not None else 10 * lever.gain_elasticity
     text = f"raise the gain of {link} by 10% and growth per {unit} " \
            f"{'rises' if pct >= 0 else 'falls'} by {number(abs(pct), 3)}%"
@@ -150,16 +167,17 @@ def table(report: LoopReport, top: int = 5) -> str:
         for lp in report.loops:
             rows.append([lp.id, lp.polarity, str(lp.length), number(lp.gain),
                          number(lp.cycle_time), number(lp.growth_per_time),
-                         (f"{lp.title}: " if lp.title else "") + _path(report, lp.nodes)])
+                         (f"{clean(lp.title)}: " if lp.title else "")
+                         + _path(report, lp.nodes)])
         out += align(rows)
     out.append("")
     out.append("System")
     out += ["  " + line for line in _growth_sentences(report)]
     s = report.system
     if s.hub_nodes:
-        out.append("  Hub nodes: " + ", ".join(f"{h.label} ({_loops(h.loops)})"
+        out.append("  Hub nodes: " + ", ".join(f"{clean(h.label)} ({_loops(h.loops)})"
                                                 for h in s.hub_nodes))
-        out.append("  Hub links: " + ", ".join(f"{h.label} ({_loops(h.loops)})"
+        out.append("  Hub links: " + ", ".join(f"{clean(h.label)} ({_loops(h.loops)})"
                                                 for h in s.hub_links))
     if s.leverage:
         out.append("")
@@ -174,7 +192,7 @@ def table(report: LoopReport, top: int = 5) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return clean(text).replace("|", "\\|")
 
 
 def markdown(report: LoopReport, top: int = 5) -> str:
