@@ -655,3 +655,12 @@ def test_render_scores_at(tmp_path, capsys):
     code, _, err = run_cli("render", str(src), "-o", str(tmp_path / "l.mmd"),
                            "--scores-at", "3", capsys=capsys)
     assert code == 2 and "Mermaid" in err
+
+
+def test_cli_says_when_it_used_strongest_path(tmp_path, capsys):
+    src = tmp_path / "dense.loop"
+    src.write_text(dense_model(7)[0], encoding="utf-8")
+    for fmt in ("table", "json", "csv"):
+        code, out, err = run_cli("dominance", str(src), "--format", fmt, capsys=capsys)
+        assert code == 0, err
+        assert "strongest-path" in out + err, fmt

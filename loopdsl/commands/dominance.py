@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif args.format == "csv":
         text = to_csv(d)
+        for note in d.notes:  # a CSV has no room for them: say them on stderr
+            print(f"loopdsl dominance: note: {note}", file=sys.stderr)
     else:
         text = to_table(d, model)
     if args.output:
