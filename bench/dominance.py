@@ -86,7 +86,7 @@ def simlin_case(model: loopdsl.Model, repeat: int) -> str:
         return "pysimlin not installed"
     from loopdsl.xmile import dumps_xmile
 
-    text = re.sub(r"<loopdsl:model.*?</loopdsl:model>", "", dumps_xmile(model), flags=re.S)
+    text = re.sub(r"<loopdsl:extension.*?</loopdsl:extension>", "", dumps_xmile(model), flags=re.S)
     path = Path(tempfile.mkdtemp()) / "model.xmile"
     path.write_text(text, encoding="utf-8")
 

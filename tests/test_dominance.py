@@ -585,7 +585,7 @@ def _simlin_relative(model, tmp_path):
                                  "a dev extra) is not installed")
     from loopdsl.xmile import dumps_xmile
 
-    text = re.sub(r"<loopdsl:model.*?</loopdsl:model>", "", dumps_xmile(model), flags=re.S)
+    text = re.sub(r"<loopdsl:extension.*?</loopdsl:extension>", "", dumps_xmile(model), flags=re.S)
     path = tmp_path / "model.xmile"
     path.write_text(text, encoding="utf-8")
     sim = simlin.load(path).simulate(enable_ltm=True)

@@ -153,7 +153,7 @@ class Reader:
     def model_extension(self, root: XNode, model: Model) -> None:
         """loopdsl's own data (links, loops, ...), written by :mod:`loopdsl.xmile.writer`."""
         for ext in root.children:
-            if ext.ns != LOOPDSL_NS or ext.tag != "model":
+            if ext.ns != LOOPDSL_NS or ext.tag != "extension":
                 continue
             model.name = ext.attrib.get("name")  # exactly what the model had
             model.title = ext.attrib.get("title")

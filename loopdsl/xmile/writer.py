@@ -256,7 +256,7 @@ def _points(out: _Out, lookup: Lookup, depth: int) -> None:
 
 def _extension(out: _Out, model: Model) -> None:
     """What only loopdsl reads: the model's name, links, loops, scenarios, distributions."""
-    out.add(1, "<loopdsl:model" + _attrs(name=model.name, title=model.title,
+    out.add(1, "<loopdsl:extension" + _attrs(name=model.name, title=model.title,
                                          time="default" if model.time is None else None) + ">")
     if model.description:
         out.leaf(2, "loopdsl:description", model.description)
@@ -277,4 +277,4 @@ def _extension(out: _Out, model: Model) -> None:
     for dist in model.distributions:
         out.add(2, "<loopdsl:vary" + _attrs(target=dist.target, dist=dist.dist, args=" ".join(
             format_number(a) for a in dist.args)) + "/>")
-    out.add(1, "</loopdsl:model>")
+    out.add(1, "</loopdsl:extension>")
