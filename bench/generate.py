@@ -45,6 +45,8 @@ START, STOP, DT = 0.0, 100.0, 0.1
 SIZES = (100, 1000, 10000)
 KINDS = ("regular", "irregular")
 SEED = 20261122
+GF_TABLES = 200  # distinct graphical functions at most, per model
+VERSION = 2  # of the generators: part of the cache file name
 
 
 def _header(name: str) -> list[str]:
@@ -168,13 +170,16 @@ def irregular_xmile(n: int, seed: int = SEED) -> str:
         blocks.append(list(range(i, i + size)))
         i += size
 
-    # a pool of graphical-function shapes, used by several stocks each (inline
-    # <gf> only: Simlin 0.8.5 cannot call a standalone <gf> by name, PySD 3.14
-    # cannot read LOOKUP(aux, x); every engine reads an aux with an inline gf)
+    # pools of graphical-function shapes, each used by several stocks, at most
+    # GF_TABLES distinct tables in all (Simlin 0.8.5 refuses more than 256); inline
+    # <gf> only: Simlin cannot call a standalone <gf> by name, PySD 3.14 cannot read
+    # LOOKUP(aux, x); every engine reads an aux with an inline gf
+    tables = max(2, min(n // 50, GF_TABLES // 2))
     pool = []
-    for _ in range(max(3, n // 50)):
+    for _ in range(tables):
         top = round(rng.uniform(0.8, 1.5), 3)
         pool.append([round(top * v, 4) for v in (0.0, 0.35, 0.7, 0.88, 0.96, 1.0)])
+    ramps = [[0, round(rng.uniform(5, 15), 3), 25, 35, 40] for _ in range(tables)]
     lines = _header(f"irregular_{n}")
 
     shapes = ("logistic", "lookup", "inline", "ifminmax", "exp", "smooth")
@@ -203,7 +208,7 @@ def irregular_xmile(n: int, seed: int = SEED) -> str:
                 inflow = f"gain_{i} * {driver}"
             elif shape == "inline":
                 xs = [0, 1, 2, 4, 8]
-                ys = [0, round(rng.uniform(5, 15), 3), 25, 35, 40]
+                ys = rng.choice(ramps)
                 gf = '        <gf type="continuous">\n' + _gf_body(xs, ys, "          ") + \
                     "        </gf>\n"
                 lines.append(_var("aux", f"driver {i}", f"{up} / 50", gf))
@@ -242,11 +247,11 @@ def model_path(kind: str, n: int, seed: int = SEED, folder: Path = CACHE) -> Pat
     >>> import tempfile
     >>> p = model_path("regular", 2, folder=Path(tempfile.mkdtemp()))
     >>> p.name, p.exists()
-    ('regular-2-s20261122.xmile', True)
+    ('regular-2-s20261122-v2.xmile', True)
     """
     make = {"regular": regular_xmile, "irregular": irregular_xmile}[kind]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{kind}-{n}-s{seed}.xmile"
+    path = folder / f"{kind}-{n}-s{seed}-v{VERSION}.xmile"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         tmp.write_text(make(n, seed), encoding="utf-8")

@@ -146,7 +146,15 @@ class LoopdslEngine(Engine):
         for name, (lo, hi) in params.items():
             model.distributions.append(Distribution(target=ids[norm(name)], dist="uniform",
                                                     args=[lo, hi]))
-        res = model.simulate(runs=runs, seed=1)
+        import inspect
+
+        kept = [ids[norm(o)] for o in outputs]
+        from loopdsl.simulate import simulate
+
+        if "keep" in inspect.signature(simulate).parameters:
+            res = model.simulate(runs=runs, seed=1, keep=kept)
+        else:
+            res = model.simulate(runs=runs, seed=1)
         values = {norm(k): np.asarray(v) for k, v in res.parameters.items()}
         return values, {o: res[ids[norm(o)]] for o in outputs}
 
@@ -259,13 +267,16 @@ class PysdEngine(Engine):
         import pysd
 
         model = pysd.read_xmile(str(path))
-        cols = {norm(c): c for c in model.run(final_time=0).columns}
+        cols = {norm(c): c for c in model.namespace}  # (run(final_time=0) would stick)
         out = {o: [] for o in outputs}
         for k in range(runs):
             df = model.run(params={cols[p]: float(v[k]) for p, v in values.items()},
                            return_columns=[cols[norm(o)] for o in outputs])
             for o in outputs:
                 out[o].append(df[cols[norm(o)]].to_numpy())
+        rows = {len(x) for v in out.values() for x in v}
+        if len(rows) != 1:
+            raise RuntimeError(f"PySD runs returned different lengths: {sorted(rows)}")
         return {o: np.array(v).T for o, v in out.items()}
 
 
@@ -728,8 +739,8 @@ def ensemble_section(report: Report, engines: dict[str, Engine], unavailable: di
     report.say(f"### Ensemble: {runs:,} runs of the regular 100-stock model")
     report.say()
     report.say(f"The gains g_0..g_{ENSEMBLE_PARAMS - 1} vary uniformly by +-20%. loopdsl "
-               "runs all of them at once (`simulate(runs=...)`, numpy arrays over runs) and "
-               "keeps every variable of every run; Simlin and PySD run once per parameter "
+               "runs all of them at once (`simulate(runs=..., keep=the 100 stocks)`, numpy "
+               "arrays over runs); Simlin and PySD run once per parameter "
                "set (the same values, taken from loopdsl's sample, else drawn here), the "
                "model loaded and compiled once, and each run's 100 stock series are pulled "
                "into Python.")
