@@ -340,3 +340,35 @@ def test_hostile_labels_stay_on_their_row(fmt):
     assert "new line" in rows[0] and "title break" in rows[0]
     if fmt == "md":
         assert "line\\|pipe" in rows[0] and rows[0].count(" | ") == 6
+
+
+def test_a_negative_gain_turns_the_link_round():
+    (loop,) = loopdsl.loads("a -[gain -2]-> a").find_loops()
+    assert (loop.polarity, loop.gain) == ("B", -2.0)
+
+
+@pytest.mark.parametrize("text,note", [
+    ("a -[delay 1e9]-> b -> a", "too long to linearise"),
+    ("time 0 to 1 step 1e-300\na -> b -> a", "too long to linearise"),
+    ("stock s initial 1e308\nflow f = s * s to s", "unknown sign, gain or delay"),
+    ("a -[gain 1e200]-> b -[gain 1e200]-> a", None),
+])
+def test_extreme_numbers_give_notes_not_tracebacks(text, note, tmp_path, capsys):
+    path = tmp_path / "x.loop"
+    path.write_text(text + "\n", encoding="utf-8")
+    for fmt in ("table", "json"):
+        code, out, err = run(["loops", str(path), "--format", fmt], capsys)
+        assert code == 0 and "Traceback" not in err and "Warning" not in err
+    data = json.loads(out)
+    if note is None:
+        assert data["system"]["growth_per_time"] == pytest.approx(1e200)
+    else:
+        assert note in data["system"]["note"] and data["system"]["growth_per_time"] is None
+
+
+def test_random_models_are_not_linearised_by_finite_differences():
+    m = loopdsl.loads("stock s initial 10\nflow f = s * 0.1 * RANDOM(0.5, 1.5) to s")
+    report = m.loop_report()
+    assert report.system.method == "gain matrix"
+    # RANDOM has no slope: the loop's sign and gain are unknown, and so is the growth
+    assert report.loops[0].polarity == "U" and report.system.growth_per_time is None

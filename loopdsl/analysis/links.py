@@ -113,9 +113,19 @@ def _declared_effect(data: dict, polarity: int, into: int, model: Any,
     if delay is None:
         delay = (DEFAULT_DELAY if data.get("delay_expr") is None
                  else _number(model, u, v, "delay", point))
+    sign = polarity
     if gain is not None:
-        gain = polarity * gain if polarity else None
-    return LinkEffect(polarity, gain, delay, into, modelled)
+        if not math.isfinite(gain):
+            gain = None
+        elif polarity:
+            gain = polarity * gain
+            if gain < 0 < polarity or gain > 0 > polarity:
+                sign = -polarity  # a negative gain turns the link round
+        else:
+            gain = None
+    if delay is not None and (not math.isfinite(delay) or delay < 0):
+        delay = None
+    return LinkEffect(sign, gain, delay, into, modelled)
 
 
 def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None

@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,20 +152,35 @@ def _linearized_growth(model: Any) -> float | None:
     except ImportError:
         return None
     try:
-        J, _names, dt = linearize(model)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            J, _names, dt = linearize(model)
     except Exception:  # the simulator cannot linearise this model: use the gain matrix
         return None
     J = np.asarray(J, dtype=float)
     if J.size == 0:
         return 0.0
-    if J.shape[0] > MAX_STATES:
+    if J.shape[0] > MAX_STATES or not np.isfinite(J).all():
         return None
-    return per_time(float(np.max(np.abs(np.linalg.eigvals(J)))), float(dt))
+    try:
+        rho = float(np.max(np.abs(np.linalg.eigvals(J))))
+    except np.linalg.LinAlgError:
+        return None
+    return per_time(rho, float(dt)) if math.isfinite(rho) else None
+
+
+RANDOM_FUNCTIONS = frozenset({"random", "normal", "lognormal", "poisson", "exprnd"})
 
 
 def _needs_simulator(model: Any) -> bool:
+    """A model with stocks, flows or auxiliaries, none of them drawing random numbers (a
+    Jacobian by finite differences over random draws would be noise)."""
+    from loopdsl.expr import calls
+    from loopdsl.graph import equation_of
     from loopdsl.model import Aux, Flow, Stock
 
+    if any(c.func in RANDOM_FUNCTIONS for n in model.nodes for c in calls(equation_of(n))):
+        return False
     return any(isinstance(n, (Stock, Flow, Aux)) for n in model.nodes)
 
 
@@ -173,7 +190,16 @@ def system_figures(model: Any, G: Any, effects: Any, loops: LoopList,
     figures = SystemFigures(time_unit=G.graph.get("time_unit"),
                             dt=float(G.graph.get("step") or 1.0))
     figures.hub_nodes, figures.hub_links = hubs(loops, labels, top)
-    lin = linear_model(G, effects, model)
+    with np.errstate(all="ignore"):
+        return _figures_of(model, G, effects, figures)
+
+
+def _figures_of(model: Any, G: Any, effects: Any, figures: SystemFigures) -> SystemFigures:
+    try:
+        lin = linear_model(G, effects, model)
+    except ValueError as err:  # a delay far too long for whole steps
+        figures.note = str(err)
+        return figures
     if lin.unknown:
         shown = ", ".join(lin.unknown[:3]) + (" ..." if len(lin.unknown) > 3 else "")
         figures.note = f"unknown sign, gain or delay: {shown}"
@@ -194,6 +220,10 @@ def system_figures(model: Any, G: Any, effects: Any, loops: LoopList,
                 figures.note = f"leverage not computed: {figures.note}"
             figures.growth_per_time = simulated
             figures.method = "simulate.linearize"
+    if figures.growth_per_time is not None and not math.isfinite(figures.growth_per_time):
+        figures.growth_per_time = None
+        figures.leverage = []
+        figures.note = "the linearised model overflows (gains or values too large)"
     if figures.growth_per_time is not None:
         figures.sustains = figures.growth_per_time >= 1 - SUSTAIN_TOLERANCE
     return figures

@@ -40,7 +40,9 @@ import numpy as np
 from loopdsl.analysis.links import LinkEffect, link_effects
 
 MAX_STATES = 3000
-"""Largest companion matrix (states x lags) solved densely; beyond it: not computed."""
+"""Largest companion matrix (states x lags) solved densely; beyond it: stepped."""
+MAX_LAG = 100_000
+"""Longest delay, in steps, the linearised system takes (a longer one is an error)."""
 
 
 @dataclass
@@ -73,7 +75,11 @@ def lag_steps(delay: float, dt: float) -> int:
     """
     if delay <= 0:
         return 0
-    return max(1, int(round(delay / dt)))
+    steps = delay / dt
+    if not steps < MAX_LAG:
+        raise ValueError(f"a delay of {delay:g} is {steps:g} steps of {dt:g}: more than "
+                         f"{MAX_LAG} steps, too long to linearise")
+    return max(1, int(round(steps)))
 
 
 def linear_model(G: nx.DiGraph, effects: Mapping[tuple[str, str], LinkEffect] | None = None,
@@ -248,6 +254,9 @@ def stepped_radius(lin: LinearModel, nodes: list[int], steps: int = 4000,
     now = lag == 0
     t0, s0, c0 = tgt[now], src[now], coef[now]
     t1, s1, l1, c1 = tgt[~now], src[~now], lag[~now], coef[~now]
+    if K * m > 20_000_000:
+        raise ValueError(f"a feedback component of {m} nodes and {K} lags is too large "
+                         "to step")
     rng = np.random.default_rng(seed)
     hist = rng.uniform(0.5, 1.5, (K, m))  # hist[k - 1] = x(t - k)
     logs = []
@@ -288,6 +297,8 @@ def spectral_radius(lin: LinearModel) -> tuple[float, bool]:
 
 def per_time(rho: float, dt: float) -> float:
     """A growth factor per step as one per time unit: ``rho ** (1 / dt)``."""
+    if rho != rho:
+        return rho  # NaN stays NaN: unknown, not zero
     return rho ** (1.0 / dt) if rho > 0 else 0.0
 
 
