@@ -94,6 +94,11 @@ class Tables:
         self.Y = np.concatenate(ys_list)
         self.keys = np.concatenate([2.0 * i + (xs - xs[0]) / self.span[i, 0]
                                     for i, xs in enumerate(xs_list)])
+        self.last = self.offsets + self.counts - 1  # each row's last point
+        self.xlast = np.array([xs[-1] for xs in xs_list])[:, None]
+        slope = np.zeros_like(self.X)
+        slope[:-1] = np.diff(self.Y) / np.where(np.diff(self.X) != 0, np.diff(self.X), 1.0)
+        self.slope = slope  # slope[k]: from point k to k + 1 (meaningless at a row's end)
 
     def __call__(self, x, kind):
         x = np.asarray(x, dtype=float)
@@ -101,17 +106,14 @@ class Tables:
             x = np.broadcast_to(x, (self.x0.shape[0], x.shape[-1] if x.ndim == 2 else 1))
         # below the first point u is 0, which finds the first point: the first segment
         u = np.clip((x - self.x0) / self.span, 0.0, 1.0)
-        below = np.searchsorted(self.keys, self.rows + u, side="right") - self.offsets
+        found = np.searchsorted(self.keys, self.rows + u, side="right")
         if kind == "discrete":
-            y = self.Y[self.offsets + np.clip(below - 1, 0, self.counts - 1)]
+            y = self.Y[np.clip(found - 1, self.offsets, self.last)]
             return np.where(np.isnan(x), np.nan, y)
-        i = self.offsets + np.clip(below, 1, self.counts - 1)
-        x0 = self.X[i - 1]
-        y0 = self.Y[i - 1]
-        frac = (x - x0) / (self.X[i] - x0)  # NaN in, NaN out
+        seg = np.clip(found - 1, self.offsets, self.last - 1)  # segment seg .. seg + 1
         if kind != "extrapolate":
-            frac = np.clip(frac, 0.0, 1.0)
-        return y0 + frac * (self.Y[i] - y0)
+            x = np.clip(x, self.x0, self.xlast)  # clamped to the table's range
+        return self.Y[seg] + (x - self.X[seg]) * self.slope[seg]
 
 
 def lookup_many(x, tables, kind):
