@@ -405,3 +405,8 @@ def test_export_of_characters_xml_cannot_hold():
 def test_numbers_must_be_finite_and_tables_sound(variables, specs, message):
     err = error_of(xmile(variables, specs or "<start>0</start><stop>1</stop><dt>1</dt>"))
     assert message in err.first.message
+
+
+def test_mod_as_function_and_as_operator():
+    model = loads_xmile(xmile('<aux name="a"><eqn>MOD(7, 3) + 7 mod 4</eqn></aux>'), "m.xmile")
+    assert model.simulate()["a"][0] == 4.0

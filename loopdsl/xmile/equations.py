@@ -207,6 +207,10 @@ class _Parser:
             return inner
         if tok.kind == "kw" and tok.text == "if":
             return self.expr()
+        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
+        if tok.kind == "kw" and tok.text == "mod" and nxt is not None and nxt.text == "(":
+            self.take()  # MOD(a, b): the function form of the operator
+            return self.call(tok)
         if tok.kind == "op" and tok.text == "[":
             raise EquationError("arrays (subscripts in [...]) are not supported", tok.offset)
         if tok.kind in ("name", "qname"):
