@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the leverage of each link. Declared links without a gain have gain 1, without a "
         "delay 1 time unit; equation links are valued at the initial state.")
     p.add_argument("file", metavar="FILE", help="model file ('-' for stdin)")
-    p.add_argument("--format", choices=["table", "json", "md", "csv"], default="table")
+    p.add_argument("--format", choices=["table", "json", "md", "csv"], default="table",
+                   help="table (default, for people), json (loops, truncated, system), md "
+                   "(Markdown for docs) or csv (one row per loop)")
     p.add_argument("--through", metavar="NODE", help="only the loops through NODE")
     p.add_argument("--max-loops", type=_positive_int, metavar="N", default=100_000,
                    help="stop after N loops (default 100000; the output says so)")
