@@ -86,3 +86,18 @@ def test_peers_helpers():
     b = {"X": np.array([1.0, 2.0]), "y_z": np.array([3.0, 5.0])}
     worst, count = peers.agreement(a, b)
     assert count == 2 and worst == pytest.approx(0.2)
+
+
+def test_peers_script_end_to_end_tiny(tmp_path):
+    """The harness runs start to finish on a 10-stock model (loopdsl, plus Simlin if here)."""
+    peers = _module("peers")
+    out = tmp_path / "perf.md"
+    peers.main(["--engines", "loopdsl,simlin", "--sizes", "10", "--repeats", "1",
+                "--skip", "conformance,ensemble,loops,memory,numpy", "--prefault", "0",
+                "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| regular 10 | loopdsl")]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert float(cells[5]) > 0  # a measured total, not "-"
+    assert "| irregular 10 | simlin |" in text  # a row either way: times or why not
