@@ -1,6 +1,6 @@
 """Front-end speed: parse + compile a .loop model against pydot parsing the same graph as DOT.
 
-    python bench/compile.py [--quick] [--repeat N]
+    python bench/compile.py [--quick] [--sizes N...] [--repeat N]
 
 For 1,000, 10,000 and 50,000 links, one generated graph is written twice: as a .loop
 model (declared nodes with labels and initial values, links with signs, gains, delays
@@ -92,11 +92,12 @@ def best_cpu_time(fn, repeat: int, budget: float = 20.0) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1k and 10k links only")
+    ap.add_argument("--sizes", type=int, nargs="+", help="other numbers of links")
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept)")
     args = ap.parse_args(argv)
     import pydot
 
-    sizes = SIZES[:2] if args.quick else SIZES
+    sizes = args.sizes or (SIZES[:2] if args.quick else SIZES)
     loopdsl.loads("a -> b")  # build the parser once, outside the timings
     rows = []
     for links in sizes:
