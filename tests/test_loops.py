@@ -174,7 +174,7 @@ def test_cli_table_aligns_chinese_labels(capsys):
         assert row.startswith(loop.id + " ")
         # the loop's text starts at the same terminal column in every row
         assert text_width(row[: row.index(shown)]) == column, row
-    assert "Dominant growth factor: 1.016 per 月" in out
+    assert "Dominant growth factor: 1.018 per 月" in out
     assert "Sustains itself without an outside push: yes" in out
 
 

@@ -146,31 +146,68 @@ def test_distribution_alliance():
 
 @pytest.mark.parametrize("name", ["affiliate_four_rings", "affiliate_four_rings_zh"])
 def test_affiliate_four_rings(name):
-    core = 0.05 * 0.2  # exposure -> deal_clicks -> first_orders
+    # Every loop closes through the centre, repeat -> UGC (gain 0.5, delay 1). Into the
+    # repeat purchase from exposure there are two ways:
+    via_first = (0.05 * 0.2 * 0.2, 1 + 1 + 2)  # exposure -> deal_clicks -> first_orders -> repeat
+    via_deal = (0.05 * 0.02, 1 + 1)            # exposure -> deal_clicks -> repeat
+    # and out of UGC back to exposure four ways (gain, delay):
+    trusted = (400, 1)                         # ugc -> exposure
+    fission = (2 * 30 * 1, 3)                  # ugc -> shares -> fission -> exposure
+    content = (1 * 0.02 * 5 * 1000, 4)         # ugc -> data -> optimisation -> content -> exp.
+    recruiting = (1 * 0.02 * 2 * 3 * 1000, 5)  # ... optimisation -> affiliates -> content -> exp.
+    reviews = (1 * 0.2 * 0.5, 1 + 2 + 1)       # ugc -> first_orders -> repeat -> ugc
+
+    def closing(out, into):  # ugc -> ... -> exposure -> ... -> repeat -> ugc
+        return (out[0] * into[0] * 0.5, out[1] + into[1] + 1)
+
+    expected = {  # id: (gain, cycle time, links)
+        "R1": (*closing(trusted, via_first), 5),
+        "R2": (*reviews, 3),
+        "R3": (*closing(fission, via_first), 7),
+        "R4": (*closing(content, via_first), 8),
+        "R5": (*closing(recruiting, via_first), 9),
+        "R6": (*closing(trusted, via_deal), 4),
+        # the undeclared loops, numbered after the declared ones, shortest first
+        "R7": (*closing(fission, via_deal), 6),
+        "R8": (*closing(content, via_deal), 7),
+        "R9": (*closing(recruiting, via_deal), 8),
+    }
     m = load(name)
     loops = m.find_loops()
-    got = sorted((lp.id, lp.polarity, round(lp.gain, 12), lp.cycle_time, lp.length)
-                 for lp in loops)
-    assert got == [
-        ("R1", "R", round(core * 0.2 * 0.5 * 400, 12), 1 + 1 + 2 + 1 + 1, 5),  # repeat, UGC
-        ("R2", "R", round(core * 0.5 * 30 * 1, 12), 5.0, 5),                    # fission
-        ("R3", "R", round(1000 * core * 1 * 0.005 * 5, 12), 6.0, 6),            # content
-        ("R4", "R", round(3 * 1000 * core * 1 * 0.005 * 2, 12), 7.0, 7),       # recruiting
-    ]
+    assert [lp.id for lp in loops] == list(expected)
+    for lp in loops:
+        gain, cycle, length = expected[lp.id]
+        assert lp.polarity == "R" and lp.length == length, lp.id
+        assert lp.gain == pytest.approx(gain, rel=1e-12), lp.id
+        assert lp.cycle_time == pytest.approx(cycle), lp.id
+    assert [round(expected[i][0], 12) for i in expected] == \
+        [0.4, 0.1, 0.06, 0.1, 0.12, 0.2, 0.03, 0.05, 0.06]
+    assert [expected[i][1] for i in expected] == [6, 4, 8, 9, 10, 4, 6, 7, 8]
     report = m.loop_report()
-    # Every ring runs through exposure -> deal clicks -> first orders.
-    assert [h.loops for h in report.system.hub_nodes[:3]] == [4, 4, 4]
-    # No loop reaches 1 alone, the four together do.
+    # The hub: UGC and repeat purchase are in all nine loops, exposure and deal clicks in
+    # eight (all but R2), first orders in five (not R6-R9).
+    hub = [(h.loops, h.label) for h in report.system.hub_nodes]
+    assert [n for n, _ in hub] == [9, 9, 8, 8, 5]
+    assert hub[0][1].startswith("UGC") and hub[1][1] in ("Repeat purchase", "复购")
+    assert report.system.hub_links[0].loops == 9  # repeat -> UGC
+    # No loop reaches 1 alone; together they do. Every loop passes through UGC and the graph
+    # without UGC has no loop, so UGC obeys u(t) = sum of gain * u(t - cycle time) over
+    # the loops, and the growth factor g solves sum(gain * g ** -cycle) = 1.
     assert all(lp.growth_per_time < 1 for lp in loops)
+    assert sum(g for g, _, _ in expected.values()) == pytest.approx(1.12)
+    g = report.system.growth_per_time
+    assert sum(gain * g ** -cycle for gain, cycle, _ in expected.values()) == \
+        pytest.approx(1, rel=1e-6)
+    assert 1.01 < g < 1.03
     assert report.system.sustains is True
 
 
 def test_affiliate_chinese_labels_match_english():
     en = load("affiliate_four_rings").find_loops()
     zh = load("affiliate_four_rings_zh").find_loops()
-    assert [(lp.gain, lp.cycle_time, lp.polarity) for lp in en] == \
-        [(lp.gain, lp.cycle_time, lp.polarity) for lp in zh]
-    assert "UGC" in zh[0].nodes
+    assert [(lp.id, lp.gain, lp.cycle_time, lp.polarity) for lp in en] == \
+        [(lp.id, lp.gain, lp.cycle_time, lp.polarity) for lp in zh]
+    assert all(lp.nodes[0] == "UGC" and "复购" in lp.nodes for lp in zh)
 
 
 def test_flywheel_vs_funnel():

@@ -57,18 +57,23 @@ FLYWHEEL = {
 }
 
 AFFILIATE_LINKS = {
+    # rings 1 and 2, from affiliates to first orders
     ("affiliates", "content"): (1, 3.0, 1.0),
     ("content", "exposure"): (1, 1000.0, 1.0),
     ("exposure", "deal_clicks"): (1, 0.05, 1.0),
     ("deal_clicks", "first_orders"): (1, 0.2, 1.0),
+    # into the centre
     ("first_orders", "repeat"): (1, 0.2, 2.0),
+    ("deal_clicks", "repeat"): (1, 0.02, 1.0),
     ("repeat", "ugc"): (1, 0.5, 1.0),
+    # out of the centre, into each ring
     ("ugc", "exposure"): (1, 400.0, 1.0),
-    ("first_orders", "shares"): (1, 0.5, 1.0),
+    ("ugc", "first_orders"): (1, 1.0, 1.0),
+    ("ugc", "shares"): (1, 2.0, 1.0),
     ("shares", "fission"): (1, 30.0, 1.0),
     ("fission", "exposure"): (1, 1.0, 1.0),
-    ("first_orders", "data"): (1, 1.0, 1.0),
-    ("data", "optimisation"): (1, 0.005, 1.0),
+    ("ugc", "data"): (1, 1.0, 1.0),
+    ("data", "optimisation"): (1, 0.02, 1.0),
     ("optimisation", "content"): (1, 5.0, 1.0),
     ("optimisation", "affiliates"): (1, 2.0, 1.0),
 }
@@ -96,12 +101,15 @@ AFFILIATE = {
     },
     "links": AFFILIATE_LINKS,
     "loops": {
-        "R1": ("R", ["exposure", "deal_clicks", "first_orders", "repeat", "ugc"]),
-        "R2": ("R", ["exposure", "deal_clicks", "first_orders", "shares", "fission"]),
-        "R3": ("R", ["content", "exposure", "deal_clicks", "first_orders", "data",
-                     "optimisation"]),
-        "R4": ("R", ["affiliates", "content", "exposure", "deal_clicks", "first_orders", "data",
-                     "optimisation"]),
+        "R1": ("R", ["ugc", "exposure", "deal_clicks", "first_orders", "repeat"]),
+        "R2": ("R", ["ugc", "first_orders", "repeat"]),
+        "R3": ("R", ["ugc", "shares", "fission", "exposure", "deal_clicks", "first_orders",
+                     "repeat"]),
+        "R4": ("R", ["ugc", "data", "optimisation", "content", "exposure", "deal_clicks",
+                     "first_orders", "repeat"]),
+        "R5": ("R", ["ugc", "data", "optimisation", "affiliates", "content", "exposure",
+                     "deal_clicks", "first_orders", "repeat"]),
+        "R6": ("R", ["ugc", "exposure", "deal_clicks", "repeat"]),
     },
     "scenarios": {"no_drive": {"recruits"}, "long_drive": {"drive_months"}},
 }
@@ -137,10 +145,12 @@ AFFILIATE_ZH = {
     },
     "links": {(ZH_IDS[a], ZH_IDS[b]): v for (a, b), v in AFFILIATE_LINKS.items()},
     "loops": {
-        "R1": ("R", ["曝光", "优惠点击", "首单", "复购", "UGC"]),
-        "R2": ("R", ["曝光", "优惠点击", "首单", "分享", "裂变"]),
-        "R3": ("R", ["内容", "曝光", "优惠点击", "首单", "数据", "优化"]),
-        "R4": ("R", ["联盟客", "内容", "曝光", "优惠点击", "首单", "数据", "优化"]),
+        "R1": ("R", ["UGC", "曝光", "优惠点击", "首单", "复购"]),
+        "R2": ("R", ["UGC", "首单", "复购"]),
+        "R3": ("R", ["UGC", "分享", "裂变", "曝光", "优惠点击", "首单", "复购"]),
+        "R4": ("R", ["UGC", "数据", "优化", "内容", "曝光", "优惠点击", "首单", "复购"]),
+        "R5": ("R", ["UGC", "数据", "优化", "联盟客", "内容", "曝光", "优惠点击", "首单", "复购"]),
+        "R6": ("R", ["UGC", "曝光", "优惠点击", "复购"]),
     },
     "scenarios": {"不招募": {"招募量"}, "长期招募": {"招募月数"}},
 }
