@@ -117,9 +117,9 @@ class Checker:
             self.name(dist.target, at)
         if self.errors:  # the graph checks below need sound names
             return self.errors
-        G = to_graph(model)
-        self.declared_loops(G)
-        self.algebraic_loops(G)
+        if model.loops:  # the causal graph is only needed to check declared loops
+            self.declared_loops(to_graph(model))
+        self.algebraic_loops()
         return self.errors
 
     def reserved(self, node: Any) -> None:
@@ -152,10 +152,11 @@ class Checker:
     def expression(self, expr: Any, fallback: Pos | None) -> None:
         if expr is None:
             return
-        tables = {id(c.args[0]) for c in walk(expr)  # LOOKUP(table, x) names a lookup
+        subs = list(walk(expr))
+        tables = {id(c.args[0]) for c in subs  # LOOKUP(table, x) names a lookup
                   if isinstance(c, Call) and c.func == "lookup" and c.args
                   and isinstance(c.args[0], Name)}  # (call() checks that it is one)
-        for sub in walk(expr):
+        for sub in subs:
             if isinstance(sub, Name) and id(sub) in tables:
                 continue
             if isinstance(sub, Name) and sub.name.lower() not in BUILTIN_NAMES:
@@ -234,15 +235,19 @@ class Checker:
                            self.locate(decl.pos, words[decl.polarity]),
                            f"declare it {words[actual]}, or correct a link's sign")
 
-    def algebraic_loops(self, G: nx.DiGraph) -> None:
+    def algebraic_loops(self) -> None:
         """A cycle of same-instant links with no stock on it cannot be simulated."""
+        # The nodes of the causal graph are the declared nodes that are not lookups
+        # (the implicit ones were added to model.nodes by run()).
+        lookups, nodes = self.lookups, self.nodes
         instant = nx.DiGraph()
         for node in self.model.nodes:
-            if isinstance(node, Stock) or node.id not in G:
+            if isinstance(node, Stock) or node.id in lookups:
                 continue
             instant.add_node(node.id)
             for ref in instant_references(equation_of(node)):
-                if ref in G and not isinstance(self.nodes.get(ref), Stock):
+                if ref in nodes and ref not in lookups \
+                        and not isinstance(nodes[ref], Stock):
                     instant.add_edge(ref, node.id)
         for link in self.model.links:
             delay = link.delay

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.construct import constructor
 from loopdsl.model import Binary, Call, Expr, If, Name, Num, Pos, Unary
 from loopdsl.parser import MAX_NESTING
 from loopdsl.xmile.names import canonical, display_name
@@ -46,6 +47,7 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 
 _KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
+_TOKEN_KINDS = ("ws", "comment", "num", "qname", "name", "op")
 _COMPARISON = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=",
                ">": ">", ">=": ">="}
 
@@ -64,9 +66,11 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """The tokens of an equation, comments and whitespace dropped."""
     tokens: list[Token] = []
+    match = _TOKEN.match
     pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
+    end = len(text)
+    while pos < end:
+        m = match(text, pos)
         if m is None:
             if text[pos] == "{":
                 raise EquationError("unterminated {comment}", pos, "close it with '}'")
@@ -74,13 +78,38 @@ def tokenize(text: str) -> list[Token]:
                 raise EquationError("unterminated quoted name", pos)
             raise EquationError(f"unexpected character {text[pos]!r}", pos)
         kind = m.lastgroup or ""
-        if kind == "name" and m.group().lower() in _KEYWORDS:
-            tokens.append(Token("kw", m.group().lower(), pos))
-        elif kind not in ("ws", "comment"):
+        if kind == "name":
+            word = m.group()
+            lower = word.lower()
+            if lower in _KEYWORDS:
+                tokens.append(Token("kw", lower, pos))
+            else:
+                tokens.append(Token(kind, word, pos))
+        elif kind != "ws" and kind != "comment":
             tokens.append(Token(kind, m.group(), pos))
         pos = m.end()
     tokens.append(Token("end", "", len(text)))
     return tokens
+
+
+# Binary operators by (token kind, text): (binding strength, operator). Higher binds
+# tighter; NOT (a prefix) sits between AND and the comparisons, as in the .loop grammar.
+_BINARY: dict[tuple[str, str], tuple[int, str]] = {
+    ("kw", "or"): (1, "or"), ("kw", "and"): (2, "and"),
+    **{("op", text): (3, op) for text, op in _COMPARISON.items()},
+    ("op", "+"): (4, "+"), ("op", "-"): (4, "-"),
+    ("op", "*"): (5, "*"), ("op", "/"): (5, "/"), ("kw", "mod"): (5, "mod"),
+}
+_NOT_LEVEL = 3  # NOT applies to a comparison (or to another NOT)
+
+# The parser builds trusted values (operators from the tables above, floats, strings):
+# a trusted constructor skips pydantic's validation, the larger part of reading a big model.
+_num = constructor(Num)
+_name = constructor(Name)
+_unary = constructor(Unary)
+_binary = constructor(Binary)
+_call = constructor(Call)
+_if = constructor(If)
 
 
 Resolver = Callable[[str, str], str]
@@ -93,6 +122,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.parens = 0  # open parentheses around the current token
         self.resolve = resolve
         self.resolve_call = resolve_call
         self.where = where
@@ -138,58 +168,40 @@ class _Parser:
             then = self.expr()
             self.expect("kw", "else")
             orelse = self.expr()
-            return If(cond=cond, then=then, orelse=orelse, pos=self.where(start.offset))
+            return _if(cond=cond, then=then, orelse=orelse, pos=self.where(start.offset))
         return self.or_expr()
 
-    def _left(self, sub: Callable[[], Expr], kind: str, ops: dict[str, str]) -> Expr:
-        left = sub()
-        while self.tok.kind == kind and self.tok.text.lower() in ops:
-            tok = self.take()
-            right = sub()
-            left = Binary(op=ops[tok.text.lower()], left=left, right=right,  # type: ignore
-                          pos=self.where(tok.offset))
-        return left
-
     def or_expr(self) -> Expr:
-        return self._left(self.and_expr, "kw", {"or": "or"})
+        return self.binary(1)
 
-    def and_expr(self) -> Expr:
-        return self._left(self.not_expr, "kw", {"and": "and"})
-
-    def not_expr(self) -> Expr:
-        tok = self.accept("kw", "not")
-        if tok is not None:
-            return Unary(op="not", operand=self.not_expr(), pos=self.where(tok.offset))
-        return self.comparison()
-
-    def comparison(self) -> Expr:
-        return self._left(self.sum, "op", _COMPARISON)
-
-    def sum(self) -> Expr:
-        return self._left(self.product, "op", {"+": "+", "-": "-"})
-
-    def product(self) -> Expr:
-        left = self.unary()
-        while (self.tok.kind == "op" and self.tok.text in "*/") or \
-                (self.tok.kind == "kw" and self.tok.text == "mod"):
-            tok = self.take()
-            op = "mod" if tok.kind == "kw" else tok.text
-            left = Binary(op=op, left=left, right=self.unary(),  # type: ignore[arg-type]
-                          pos=self.where(tok.offset))
-        return left
+    def binary(self, level: int) -> Expr:
+        """Operators binding at least as tightly as ``level`` (precedence climbing)."""
+        tok = self.tokens[self.i]
+        if level <= _NOT_LEVEL and tok.kind == "kw" and tok.text == "not":
+            self.i += 1
+            left = _unary(op="not", operand=self.binary(_NOT_LEVEL), pos=self.where(tok.offset))
+        else:
+            left = self.unary()
+        while True:
+            tok = self.tokens[self.i]
+            found = _BINARY.get((tok.kind, tok.text))
+            if found is None or found[0] < level:
+                return left
+            self.i += 1
+            right = self.binary(found[0] + 1)
+            left = _binary(op=found[1], left=left, right=right, pos=self.where(tok.offset))
 
     def unary(self) -> Expr:
         tok = self.accept("op", "-", "+")
         if tok is not None:
-            return Unary(op=tok.text, operand=self.unary(),  # type: ignore[arg-type]
-                         pos=self.where(tok.offset))
+            return _unary(op=tok.text, operand=self.unary(), pos=self.where(tok.offset))
         return self.power()
 
     def power(self) -> Expr:
         base = self.atom()
         tok = self.accept("op", "^")
         if tok is not None:
-            return Binary(op="^", left=base, right=self.unary(), pos=self.where(tok.offset))
+            return _binary(op="^", left=base, right=self.unary(), pos=self.where(tok.offset))
         return base
 
     def atom(self) -> Expr:
@@ -199,11 +211,16 @@ class _Parser:
             value = float(tok.text)
             if not math.isfinite(value):
                 raise EquationError(f"number '{tok.text[:40]}' is too large", tok.offset)
-            return Num(value=value, pos=self.where(tok.offset))
+            return _num(value=value, pos=self.where(tok.offset))
         if tok.kind == "op" and tok.text == "(":
             self.take()
+            self.parens += 1  # parentheses leave no node: count them, not the recursion
+            if self.parens > MAX_DEPTH:
+                raise EquationError("the equation is nested too deeply", 0,
+                                    "split it into several auxiliaries")
             inner = self.expr()
             self.expect("op", ")")
+            self.parens -= 1
             return inner
         if tok.kind == "kw" and tok.text == "if":
             return self.expr()
@@ -228,7 +245,7 @@ class _Parser:
                     ident = CONSTANT_NAMES[key]
                 else:
                     raise EquationError(err.message, tok.offset, err.hint) from None
-            return Name(name=ident, pos=self.where(tok.offset))
+            return _name(name=ident, pos=self.where(tok.offset))
         got = tok.text or "the end of the equation"
         raise EquationError(f"expected a number, a name or '(', found {got!r}", tok.offset)
 
@@ -247,7 +264,7 @@ class _Parser:
             self.i += 2
             arg = self.expr()
             self.expect("op", ")")
-            return Call(func=target, args=[arg], pos=pos)
+            return _call(func=target, args=[arg], pos=pos)
         target: str | None = None
         if self.resolve_call is not None:
             try:
@@ -267,10 +284,10 @@ class _Parser:
                 args.append(self.expr())
             self.expect("op", ")")
         if func == "if_then_else" and len(args) == 3:
-            return If(cond=args[0], then=args[1], orelse=args[2], pos=pos)
+            return _if(cond=args[0], then=args[1], orelse=args[2], pos=pos)
         if func in CONSTANT_NAMES and not args:  # PI(), TIME()
-            return Name(name=CONSTANT_NAMES[func], pos=pos)
-        return Call(func=target or func, args=args, pos=pos)
+            return _name(name=CONSTANT_NAMES[func], pos=pos)
+        return _call(func=target or func, args=args, pos=pos)
 
 
 def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None = None,

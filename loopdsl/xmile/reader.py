@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from loopdsl.checker import check
+from loopdsl.construct import constructor
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import walk
 from loopdsl.model import (
@@ -47,6 +48,7 @@ LOOPDSL_NS = "urn:loopdsl:xmile:1"
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf")
 _IGNORED_IN_VARIABLES = {"alias"}  # display-only XMILE elements
 _METHODS = {"euler": "euler", "rk4": "rk4"}
+_pos = constructor(Pos)  # positions from the XML parser: trusted ints, no validation
 
 
 class Reader:
@@ -277,7 +279,7 @@ class Reader:
             "label": self.extension(el, "label", label if label != ident else None),
             "unit": self.text_of(el, "units"),
             "description": self.text_of(el, "doc"),
-            "pos": Pos(line=el.line, column=el.column),
+            "pos": _pos(line=el.line, column=el.column),
         }
         group = self.extension(el, "group", None)
         if group is not None:
@@ -361,13 +363,16 @@ class Reader:
     def equation(self, eqn: XNode) -> Expr:
         text = eqn.text
 
+        line, column = eqn.text_line or eqn.line, eqn.text_column or 1
+        multiline = "\n" in text
+
         def where(offset: int) -> Pos:
-            before = text[:offset]
-            newlines = before.count("\n")
-            if newlines:
-                return Pos(line=eqn.text_line + newlines,
-                           column=offset - before.rfind("\n"))
-            return Pos(line=eqn.text_line or eqn.line, column=(eqn.text_column or 1) + offset)
+            if multiline:
+                newlines = text.count("\n", 0, offset)
+                if newlines:
+                    return _pos(line=eqn.text_line + newlines,
+                                column=offset - text.rfind("\n", 0, offset))
+            return _pos(line=line, column=column + offset)
 
         try:
             return parse_equation(text, self.resolve, self.resolve_call, where)

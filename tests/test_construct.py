@@ -1,0 +1,69 @@
+"""Trusted constructors (loopdsl.construct) build exactly what pydantic would.
+
+The XMILE reader builds its expression trees and positions without validation;
+these tests hold those objects to the validated ones: equal, same fields set,
+same dumps, and a whole model read from XMILE survives re-validation unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import loopdsl
+from loopdsl.construct import constructor
+from loopdsl.model import Binary, Call, If, Model, Name, Num, Pos, Unary
+from loopdsl.xmile import dumps_xmile, loads_xmile
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def _cases():
+    pos = Pos(line=3, column=7)
+    a, b = Num(value=1.5), Name(name="x", pos=pos)
+    return [
+        (Pos, dict(line=1, column=2)),
+        (Pos, dict(line=1, column=2, end_line=4, end_column=1)),
+        (Num, dict(value=2.0, pos=pos)),
+        (Name, dict(name="время")),
+        (Unary, dict(op="-", operand=a, pos=pos)),
+        (Binary, dict(op="mod", left=a, right=b)),
+        (Call, dict(func="max", args=[a, b], pos=pos)),
+        (If, dict(cond=b, then=a, orelse=b, pos=pos)),
+    ]
+
+
+@pytest.mark.parametrize("cls,values", _cases())
+def test_trusted_object_is_the_validated_one(cls, values):
+    fast = constructor(cls)(**values)
+    checked = cls(**values)
+    assert type(fast) is cls
+    assert fast == checked
+    assert fast.model_fields_set == checked.model_fields_set
+    assert repr(fast) == repr(checked)
+    assert fast.model_dump() == checked.model_dump()
+    assert fast.model_dump_json(exclude_unset=True) == checked.model_dump_json(exclude_unset=True)
+
+
+def test_missing_or_unknown_fields_fall_back_to_model_construct():
+    make = constructor(Num)
+    assert make(pos=None).model_fields_set == Num.model_construct(pos=None).model_fields_set
+    assert "value" not in make(pos=None).__dict__
+    assert make(value=1.0, bogus=2).model_dump() == {"pos": None, "type": "num", "value": 1.0}
+
+
+def test_positions_stay_frozen():
+    p = constructor(Pos)(line=1, column=1)
+    with pytest.raises(Exception):
+        p.line = 2  # type: ignore[misc]
+    assert hash(p) == hash(Pos(line=1, column=1))
+
+
+@pytest.mark.parametrize("name", ["amazon_flywheel", "affiliate_four_rings_zh"])
+def test_a_model_read_from_xmile_survives_revalidation(name):
+    model = loopdsl.load(MODELS / f"{name}.loop")
+    back = loads_xmile(dumps_xmile(model))
+    again = Model.model_validate(back.model_dump())
+    assert again.nodes == back.nodes and again.links == back.links
+    assert again.model_dump_json() == back.model_dump_json()
