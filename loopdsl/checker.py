@@ -255,6 +255,8 @@ class Checker:
                     and not isinstance(self.nodes.get(link.source), Stock)
                     and not isinstance(self.nodes.get(link.target), Stock)):
                 instant.add_edge(link.source, link.target)
+        if _acyclic(instant):  # the usual case: no component to search
+            return
         reported: set[frozenset[str]] = set()
         for component in nx.strongly_connected_components(instant):
             if len(component) == 1:
@@ -273,6 +275,26 @@ class Checker:
                        + " has no delay and no stock, so no simulation can order it",
                        first.pos if first else None,
                        "give one link a delay, or make one of its nodes a stock")
+
+
+def _acyclic(G: nx.DiGraph) -> bool:
+    """True if the graph has no cycle (self-loops included): Kahn's peeling, O(V + E).
+
+    >>> _acyclic(nx.DiGraph([("a", "b")])), _acyclic(nx.DiGraph([("a", "a")]))
+    (True, False)
+    """
+    indegree = {n: d for n, d in G.in_degree()}
+    ready = [n for n, d in indegree.items() if d == 0]
+    succ = G.succ
+    peeled = 0
+    while ready:
+        n = ready.pop()
+        peeled += 1
+        for m in succ[n]:
+            indegree[m] -= 1
+            if indegree[m] == 0:
+                ready.append(m)
+    return peeled == len(indegree)
 
 
 def _expressions(node: Any) -> list[Any]:

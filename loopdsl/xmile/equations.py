@@ -56,7 +56,7 @@ CONSTANT_NAMES = {"time": "TIME", "dt": "DT", "starttime": "STARTTIME", "stoptim
 ARRAY_FUNCTIONS = {"sum", "mean", "size", "stddev", "prod", "rank"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     kind: str  # num, name, qname, op, kw, end
     text: str
@@ -299,11 +299,14 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     expression nested deeper than the .loop front end accepts.
     """
     try:
-        expr = _Parser(text, resolve, resolve_call, where).parse()
+        parser = _Parser(text, resolve, resolve_call, where)
+        expr = parser.parse()
     except RecursionError:
         raise EquationError("the equation is nested too deeply", 0,
                             "split it into several auxiliaries") from None
-    if _depth(expr) > MAX_DEPTH:
+    # Each tree node takes at least one token of its own, and a call (two levels) at
+    # least three, so a tree is never deeper than twice its token count.
+    if 2 * len(parser.tokens) > MAX_DEPTH and _depth(expr) > MAX_DEPTH:
         raise EquationError(f"the equation is nested too deeply (more than {MAX_DEPTH} "
                             "levels)", 0, "split it into several auxiliaries")
     return expr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from loopdsl.builtins import BUILTIN_NAMES
 from loopdsl.printer import KEYWORDS
@@ -25,6 +26,7 @@ _NOT_WORD = re.compile(r"\W+")
 _IDENT = re.compile(r"(?!\d)\w+\Z")
 
 
+@lru_cache(maxsize=1 << 16)  # a model names each variable several times
 def canonical(name: str) -> str:
     """The matching key of an XMILE name: case-folded, runs of spaces/underscores as one '_'.
 

@@ -96,17 +96,28 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
             parser.CurrentLineNumber, parser.CurrentColumnNumber + 1,
             "remove the <!ENTITY ...> declaration")])
 
+    split_cache: dict[tuple[str, int], tuple[str, str]] = {}  # valid while no xmlns is open
+
     def start(name: str, attrs: dict[str, str]) -> None:
         scope = {}
+        plain = True  # no namespace declaration and no prefixed attribute
         for key, value in attrs.items():
             if key == "xmlns":
                 scope[""] = value
             elif key.startswith("xmlns:"):
                 scope[key[6:]] = value
+            if ":" in key or key == "xmlns":
+                plain = False
+        if scope:
+            split_cache.clear()  # a new declaration may rebind a prefix below here
         scopes.append(scope)
-        uri, local = _split(name, scopes)
-        attrib = {k.rpartition(":")[2]: v for k, v in attrs.items()
-                  if k != "xmlns" and not k.startswith("xmlns:")}
+        cache_key = (name, len(scopes))
+        found = split_cache.get(cache_key)
+        if found is None:
+            found = split_cache[cache_key] = _split(name, scopes)
+        uri, local = found
+        attrib = attrs if plain else {k.rpartition(":")[2]: v for k, v in attrs.items()
+                                      if k != "xmlns" and not k.startswith("xmlns:")}
         node = XNode(local, uri, attrib, parser.CurrentLineNumber,
                      parser.CurrentColumnNumber + 1)
         if stack:
@@ -118,7 +129,8 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
 
     def end(_name: str) -> None:
         node = stack.pop()
-        scopes.pop()
+        if scopes.pop():
+            split_cache.clear()  # its prefixes go out of scope
         node.text = "".join(texts.pop())
 
     def data(chunk: str) -> None:
