@@ -403,6 +403,16 @@ def prefault(gb: float) -> float:
     return time.perf_counter() - t0
 
 
+def touch_cost(mb: int = 200) -> float:
+    """Milliseconds per MB to allocate and first write ``mb`` MB of fresh memory."""
+    t0 = time.perf_counter()
+    a = np.empty(mb * 1_000_000 // 8)
+    a.fill(1.0)
+    spent = time.perf_counter() - t0
+    del a
+    return spent * 1000 / mb
+
+
 def loopdsl_memory(path: Path) -> tuple[float, float]:
     """(peak traced MB of one loopdsl load+run+results, MB of the stored result array)."""
     eng = LoopdslEngine()
@@ -570,10 +580,13 @@ def main(argv: list[str] | None = None) -> int:
         "bench/generate.py, 1,000 Euler steps (0 to 100, dt 0.1), about 5 variables per "
         "stock.")
     report.say()
-    report.say(f"Memory was pre-touched ({args.prefault:g} GB, {warmed:.0f} s) before "
-               "measuring: on this VM the first touch of fresh memory costs ~15 ms per MB "
-               "(the host backs guest memory lazily), which would otherwise be charged to "
-               "whichever engine first allocates a large array.")
+    report.say(f"Fresh memory: on this VM the first write to newly allocated memory is "
+               f"slow and varies (the host backs guest memory lazily and takes freed memory "
+               f"back): {touch_cost():.2f} ms per MB at the start of this run (a bare-metal "
+               f"Linux machine: ~0.1-0.3). It is charged to whichever engine allocates large "
+               f"arrays: loopdsl's result arrays and ensemble records, far less Simlin's "
+               f"per-series copies. {args.prefault:g} GB were touched once before measuring "
+               f"({warmed:.0f} s).")
     report.say()
     goals_at = len(report.lines)
     ref_order = ["pysd", "simlin"]
@@ -708,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
                   "(10x plus 10% for noise) from 1,000.", "", "## Measurements", ""]
         print("\n".join(block), flush=True)
         report.lines[goals_at:goals_at] = block
+    report.say(f"Fresh memory at the end of the run: {touch_cost():.2f} ms per MB.")
     report.say(f"Load average (1 min) at the start and end of the run: {load_start:.1f}, "
                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (above the core count, "
                "other work shared the machine and the times are noisier).")
