@@ -66,29 +66,29 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """The tokens of an equation, comments and whitespace dropped."""
     tokens: list[Token] = []
-    match = _TOKEN.match
+    append = tokens.append
     pos = 0
-    end = len(text)
-    while pos < end:
-        m = match(text, pos)
-        if m is None:
-            if text[pos] == "{":
-                raise EquationError("unterminated {comment}", pos, "close it with '}'")
-            if text[pos] == '"':
-                raise EquationError("unterminated quoted name", pos)
-            raise EquationError(f"unexpected character {text[pos]!r}", pos)
-        kind = m.lastgroup or ""
+    for m in _TOKEN.finditer(text):
+        if m.start() != pos:  # nothing matches at pos: finditer skipped ahead
+            break
+        kind = m.lastgroup
         if kind == "name":
             word = m.group()
             lower = word.lower()
             if lower in _KEYWORDS:
-                tokens.append(Token("kw", lower, pos))
+                append(Token("kw", lower, pos))
             else:
-                tokens.append(Token(kind, word, pos))
+                append(Token("name", word, pos))
         elif kind != "ws" and kind != "comment":
-            tokens.append(Token(kind, m.group(), pos))
+            append(Token(kind or "", m.group(), pos))
         pos = m.end()
-    tokens.append(Token("end", "", len(text)))
+    if pos < len(text):
+        if text[pos] == "{":
+            raise EquationError("unterminated {comment}", pos, "close it with '}'")
+        if text[pos] == '"':
+            raise EquationError("unterminated quoted name", pos)
+        raise EquationError(f"unexpected character {text[pos]!r}", pos)
+    append(Token("end", "", len(text)))
     return tokens
 
 
@@ -192,22 +192,24 @@ class _Parser:
             left = _binary(op=found[1], left=left, right=right, pos=self.where(tok.offset))
 
     def unary(self) -> Expr:
-        tok = self.accept("op", "-", "+")
-        if tok is not None:
+        tok = self.tokens[self.i]
+        if tok.kind == "op" and (tok.text == "-" or tok.text == "+"):
+            self.i += 1
             return _unary(op=tok.text, operand=self.unary(), pos=self.where(tok.offset))
         return self.power()
 
     def power(self) -> Expr:
         base = self.atom()
-        tok = self.accept("op", "^")
-        if tok is not None:
+        tok = self.tokens[self.i]
+        if tok.kind == "op" and tok.text == "^":
+            self.i += 1
             return _binary(op="^", left=base, right=self.unary(), pos=self.where(tok.offset))
         return base
 
     def atom(self) -> Expr:
-        tok = self.tok
+        tok = self.tokens[self.i]
         if tok.kind == "num":
-            self.take()
+            self.i += 1
             value = float(tok.text)
             if not math.isfinite(value):
                 raise EquationError(f"number '{tok.text[:40]}' is too large", tok.offset)
@@ -230,13 +232,14 @@ class _Parser:
             return self.call(tok)
         if tok.kind == "op" and tok.text == "[":
             raise EquationError("arrays (subscripts in [...]) are not supported", tok.offset)
-        if tok.kind in ("name", "qname"):
-            self.take()
-            if self.tok.kind == "op" and self.tok.text == "(":
+        if tok.kind == "name" or tok.kind == "qname":
+            self.i += 1
+            after = self.tokens[self.i]
+            if after.kind == "op" and after.text == "(":
                 return self.call(tok)
-            if self.tok.kind == "op" and self.tok.text == "[":
+            if after.kind == "op" and after.text == "[":
                 raise EquationError(f"arrays are not supported: {display_name(tok.text)}[...]",
-                                    self.tok.offset)
+                                    after.offset)
             key = canonical(tok.text)
             try:
                 ident = self.resolve(key, tok.text)
