@@ -29,7 +29,7 @@ from __future__ import annotations
 import gc
 import time
 from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -37,9 +37,11 @@ import numpy as np
 
 import networkx as nx
 
+from loopdsl.analysis.johnson import cycles_by_length
 from loopdsl.analysis.links import LinkEffect, link_effects
 
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing", "U": "unknown"}
+_LETTERS = np.array(["R", "B", "U"], dtype=object)  # polarity letter by code 0, 1, 2
 
 
 class Loop(NamedTuple):
@@ -362,6 +364,19 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     .. [2] R. Oliva, "Model structure analysis through graph theory", System Dynamics
        Review 20(4), 2004.
     """
+    enabled = gc.isenabled()
+    gc.disable()  # many small lists and tuples, no reference cycles: spare the collector
+    try:
+        return _find_loops(G, max_loops, max_length, time_budget, through, declared,
+                           effects)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
+                time_budget: float | None, through: str | None, declared: Iterable[Any] | None,
+                effects: Mapping[tuple[str, str], LinkEffect] | None) -> LoopList:
     names = list(G)
     order = {n: i for i, n in enumerate(names)}
     declared_ids: dict[tuple[int, ...], _Declared] = {}
@@ -373,25 +388,33 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
         cyclic = not nx.is_directed_acyclic_graph(G)
         return LoopList([], cyclic, "loops longer than 0 links were not searched "
                         "(--max-length)" if cyclic else None)
-    H, _ = _int_graph(G)
     if through is not None and through not in order:
         raise KeyError(through)
-    stream = (_min_first_cycles(H, max_length) if through is None
-              else _raw_cycles(H, max_length, order[through]))
-    enabled = gc.isenabled()
-    gc.disable()  # many small lists and tuples, no reference cycles: spare the collector
-    try:
+    found = None
+    if through is None and max_length is None and time_budget is None:
+        # the fast search (loopdsl.analysis.johnson) meets every loop in sorted order, but
+        # a limit must cut the same loops as the networkx-order stream below: so it runs
+        # only while the loops fit the limit, and hands over to the stream if they do not
+        succ = [[order[w] for w in nbrs] for nbrs in G._adj.values()]
+        found = cycles_by_length(succ, max_loops)
+    truncated, reason = False, None
+    if found is None:
+        H, _ = _int_graph(G)
+        stream = (_min_first_cycles(H, max_length) if through is None
+                  else _raw_cycles(H, max_length, order[through]))
         raw, truncated, reason = _collect(stream, max_loops, time_budget)
-    finally:
-        if enabled:
-            gc.enable()
+        raw.sort()  # lexicographic, as the fast search gives them
+        found = {}
+        for c in raw:
+            found.setdefault(len(c), []).extend(c)
+        del raw
     if not truncated and max_length is not None and _has_longer(G, max_length, through):
         truncated = True
         reason = f"loops longer than {max_length} links were not searched (--max-length)"
     if effects is None:
         effects = link_effects(G)
     dt = float(G.graph.get("step") or 1.0)
-    return LoopList(_records(raw, names, effects, dt, declared_ids), truncated, reason)
+    return LoopList(_records(found, names, effects, dt, declared_ids), truncated, reason)
 
 
 def _collect(stream: Iterator[list[int]], max_loops: int | None, time_budget: float | None
@@ -431,80 +454,125 @@ def _edge_arrays(effects: Mapping[tuple[str, str], LinkEffect], names: Sequence[
     return keys, sign, gain, delay, into
 
 
-def _batch_figures(raw: list[list[int]], names: Sequence[str],
-                   effects: Mapping[tuple[str, str], LinkEffect], dt: float
-                   ) -> tuple[list[str], list, list, list, list[int]]:
-    """Polarity, gain, cycle time, growth and stock count of many loops at once (numpy)."""
-    if not raw:
-        return [], [], [], [], []
+class _Blocks:
+    """Integer cycles sorted by length and then lexicographically, held as one
+    (cycles x length) array per length: every step below is a numpy operation per length
+    or per column, never a Python step per loop.
+
+    >>> b = _Blocks({3: [0, 1, 2], 1: [1, 2]})
+    >>> [(L, a.tolist()) for L, a in b.arrays]
+    [(1, [[1], [2]]), (3, [[0, 1, 2]])]
+    """
+
+    def __init__(self, by_length: Mapping[int, list[int]]):
+        self.arrays: list[tuple[int, np.ndarray]] = [
+            (L, np.fromiter(by_length[L], dtype=np.intp, count=len(by_length[L])
+                            ).reshape(-1, L))
+            for L in sorted(by_length)]
+
+    def find(self, path: tuple[int, ...]) -> int | None:
+        """Position of one cycle in the sorted order (None if absent)."""
+        at = 0
+        for L, A in self.arrays:
+            if L == len(path):
+                hit = np.flatnonzero((A == np.array(path)).all(axis=1))
+                return at + int(hit[0]) if hit.size else None
+            at += len(A)
+        return None
+
+
+def _block_figures(A: np.ndarray, n: int, table: np.ndarray, sign: np.ndarray,
+                   gain: np.ndarray, delay: np.ndarray, into: np.ndarray
+                   ) -> tuple[np.ndarray, ...]:
+    """(polarity code 0 R / 1 B / 2 U, gain, cycle time, stocks) of loops of one length."""
+    E = table[A * n + np.roll(A, -1, axis=1)]  # link number of every step of every loop
+    m, L = E.shape
+    rows = np.arange(0, m * L, L)
+    with np.errstate(all="ignore"):  # reduceat row by row: the rounding of earlier versions
+        g = np.multiply.reduceat(gain[E].ravel(), rows)
+        d = np.add.reduceat(delay[E].ravel(), rows)
+    product = sign[E].prod(axis=1)  # exact in integers: +1, -1, or 0 for unknown
+    code = np.where(product == 0, 2, (1 - product) >> 1)  # 0 R, 1 B, 2 U
+    stocks = into[E].sum(axis=1) if into.any() else np.zeros(m, dtype=np.int64)
+    return code, g, d, stocks
+
+
+def _records(by_length: Mapping[int, list[int]], names: Sequence[str],
+             effects: Mapping[tuple[str, str], LinkEffect], dt: float,
+             declared: Mapping[tuple[int, ...], _Declared]) -> list[Loop]:
+    """Value, sort and number integer cycles (``{length: flat}``, each cycle from its
+    smallest node, lexicographic within a length) and make :class:`Loop` records."""
+    if not by_length:
+        return []
     n = len(names)
+    blocks = _Blocks(by_length)
     keys, sign, gain, delay, into = _edge_arrays(effects, names)
-    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
-    flat = np.fromiter(chain.from_iterable(raw), dtype=np.int64, count=int(lengths.sum()))
-    starts = np.zeros(len(raw), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    nxt = np.arange(1, flat.size + 1)
-    nxt[starts + lengths - 1] = starts
-    pair = flat * n + flat[nxt]
     if n <= 2048:  # a dense table of link numbers: one gather instead of a binary search
-        table = np.zeros(n * n, dtype=np.int64)
+        table = np.zeros(n * n, dtype=np.intp)
         table[keys] = np.arange(keys.size)
-        edge = table[pair]
-    else:
-        edge = np.searchsorted(keys, pair)
-    negative = np.add.reduceat((sign[edge] < 0).astype(np.int64), starts)
-    unknown = np.add.reduceat((sign[edge] == 0).astype(np.int64), starts)
+    else:  # a sorted-key lookup on demand
+        table = _SearchTable(keys)
+    figures = [_block_figures(A, n, table, sign, gain, delay, into) for _, A in blocks.arrays]
+    code, g, d, stocks = (np.concatenate(column) for column in zip(*figures))
     with np.errstate(all="ignore"):
-        g = np.multiply.reduceat(gain[edge], starts)
-        d = np.add.reduceat(delay[edge], starts)
-        stocks = np.add.reduceat(into[edge], starts)
+        growth = np.full(len(code), np.nan)
         plain = (stocks == 0) & (g > 0) & (d > 0)
-        growth = np.full(len(raw), np.nan)
         growth[plain] = g[plain] ** (1.0 / d[plain])
         step = 1.0 + g * dt
         one = (stocks == 1) & (d == 0) & (step > 0) & (dt > 0)
         growth[one] = step[one] ** (1.0 / dt)
-    code = np.where(unknown > 0, 2, negative & 1)
-    polarity = list(map(("R", "B", "U").__getitem__, code.tolist()))
+    # node names: per length, one gather of names and a zip of the columns into tuples
+    labels = np.empty(n, dtype=object)
+    for i, name in enumerate(names):
+        labels[i] = name
+    nodes = list(chain.from_iterable(zip(*labels[A.T].tolist()) for _, A in blocks.arrays))
+    first = [(at, decl) for decl, at in ((decl, blocks.find(path))
+                                         for path, decl in declared.items()) if at is not None]
+    if first:  # declared loops first, in declaration order
+        picked = [at for at, _ in first]
+        rest = np.ones(len(code), dtype=bool)
+        rest[picked] = False
+        perm = np.concatenate([np.array(picked, dtype=np.intp), np.flatnonzero(rest)])
+        code, g, d, growth, stocks = (a[perm] for a in (code, g, d, growth, stocks))
+        nodes = list(map(nodes.__getitem__, perm.tolist()))
+    polarity = _LETTERS[code].tolist()  # a gather of shared strings
+    k = len(first)
+    ids = [decl.id for _, decl in first]
+    ids += _ids(polarity[k:], {dec.id for dec in declared.values()}) if declared else \
+        _fast_ids(code[k:])
+    titles = chain((decl.title for _, decl in first), repeat(None))
+    flags = chain(repeat(True, k), repeat(False))
+    make = partial(tuple.__new__, Loop)  # NamedTuple without its Python-level __new__
+    return list(map(make, zip(ids, nodes, polarity, _listed(g), _listed(d), _listed(growth),
+                              titles, flags, stocks.tolist())))
 
-    def listed(a: np.ndarray) -> list:
-        values = a.tolist()
-        return [None if x != x else x for x in values] if np.isnan(a).any() else values
 
-    return polarity, listed(g), listed(d), listed(growth), stocks.tolist()
+class _SearchTable:
+    """``table[pairs]`` for a large graph: link numbers by binary search of sorted keys."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = keys
+
+    def __getitem__(self, pairs: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.keys, pairs)
 
 
-def _records(raw: list[list[int]], names: Sequence[str],
-             effects: Mapping[tuple[str, str], LinkEffect], dt: float,
-             declared: Mapping[tuple[int, ...], _Declared]) -> list[Loop]:
-    """Sort the integer cycles, value them, and make numbered :class:`Loop` records."""
-    raw.sort()
-    raw.sort(key=len)
-    if declared:
-        rank = {path: i for i, path in enumerate(declared)}
-        first = sorted((c for c in raw if tuple(c) in rank), key=lambda c: rank[tuple(c)])
-        raw = first + [c for c in raw if tuple(c) not in rank]
-    else:
-        first = []
-    enabled = gc.isenabled()
-    gc.disable()  # many small tuples, no reference cycles: spare the collector's passes
-    try:
-        polarity, gain, delay, growth, stocks = _batch_figures(raw, names, effects, dt)
-        get = names.__getitem__
-        nodes = [tuple(map(get, c)) for c in raw]
-        titles: list[str | None] = [None] * len(raw)
-        flags = [False] * len(raw)
-        ids = [""] * len(first)
-        for k, c in enumerate(first):
-            decl = declared[tuple(c)]
-            ids[k], titles[k], flags[k] = decl.id, decl.title, True
-        ids += _ids(polarity[len(first):], {d.id for d in declared.values()})
-        make = partial(tuple.__new__, Loop)
-        return list(map(make, zip(ids, nodes, polarity, gain, delay, growth, titles, flags,
-                                  stocks)))
-    finally:
-        if enabled:
-            gc.enable()
+def _listed(a: np.ndarray) -> list:
+    """Floats as a list, NaN as None."""
+    values = a.tolist()
+    return [None if x != x else x for x in values] if np.isnan(a).any() else values
+
+
+def _fast_ids(code: np.ndarray) -> list[str]:
+    """R1, R2, B1, ... in list order (no names taken) for polarity codes 0 R, 1 B, 2 U:
+    each polarity's names made in one comprehension, then dealt out in list order.
+
+    >>> _fast_ids(np.array([0, 1, 0, 2]))
+    ['R1', 'B1', 'R2', 'U1']
+    """
+    counts = np.bincount(code, minlength=3).tolist()
+    names = [iter([f"{p}{i}" for i in range(1, k + 1)]) for p, k in zip("RBU", counts)]
+    return list(map(next, map(names.__getitem__, code.tolist())))
 
 
 def _ids(polarity: list[str], taken: set[str]) -> list[str]:
