@@ -238,9 +238,28 @@ class Checker:
     def algebraic_loops(self) -> None:
         """A cycle of same-instant links with no stock on it cannot be simulated."""
         # The nodes of the causal graph are the declared nodes that are not lookups
-        # (the implicit ones were added to model.nodes by run()).
+        # (the implicit ones were added to model.nodes by run()). The graph is built
+        # as plain dicts first: networkx is only needed to report a cycle.
         lookups, nodes = self.lookups, self.nodes
-        instant = nx.DiGraph()
+        succ: dict[str, dict[str, None]] = {}  # node -> its same-instant dependants
+        for node in self.model.nodes:
+            if isinstance(node, Stock) or node.id in lookups:
+                continue
+            succ.setdefault(node.id, {})
+            for ref in instant_references(equation_of(node)):
+                if ref in nodes and ref not in lookups \
+                        and not isinstance(nodes[ref], Stock):
+                    succ.setdefault(ref, {})[node.id] = None
+        for link in self.model.links:
+            delay = link.delay
+            if (delay is not None and getattr(delay, "value", None) == 0
+                    and not isinstance(self.nodes.get(link.source), Stock)
+                    and not isinstance(self.nodes.get(link.target), Stock)):
+                succ.setdefault(link.source, {})[link.target] = None
+                succ.setdefault(link.target, {})
+        if _acyclic(succ):  # the usual case: no component to search
+            return
+        instant = nx.DiGraph()  # rebuilt in the same order as before, for the same report
         for node in self.model.nodes:
             if isinstance(node, Stock) or node.id in lookups:
                 continue
@@ -255,8 +274,6 @@ class Checker:
                     and not isinstance(self.nodes.get(link.source), Stock)
                     and not isinstance(self.nodes.get(link.target), Stock)):
                 instant.add_edge(link.source, link.target)
-        if _acyclic(instant):  # the usual case: no component to search
-            return
         reported: set[frozenset[str]] = set()
         for component in nx.strongly_connected_components(instant):
             if len(component) == 1:
@@ -277,15 +294,18 @@ class Checker:
                        "give one link a delay, or make one of its nodes a stock")
 
 
-def _acyclic(G: nx.DiGraph) -> bool:
-    """True if the graph has no cycle (self-loops included): Kahn's peeling, O(V + E).
+def _acyclic(succ: dict[str, dict[str, None]]) -> bool:
+    """True if the graph ``{node: {successor: None}}`` has no cycle (self-loops
+    included): Kahn's peeling, O(V + E). Every node must be a key.
 
-    >>> _acyclic(nx.DiGraph([("a", "b")])), _acyclic(nx.DiGraph([("a", "a")]))
+    >>> _acyclic({"a": {"b": None}, "b": {}}), _acyclic({"a": {"a": None}})
     (True, False)
     """
-    indegree = {n: d for n, d in G.in_degree()}
+    indegree = dict.fromkeys(succ, 0)
+    for targets in succ.values():
+        for m in targets:
+            indegree[m] += 1
     ready = [n for n, d in indegree.items() if d == 0]
-    succ = G.succ
     peeled = 0
     while ready:
         n = ready.pop()
@@ -298,11 +318,11 @@ def _acyclic(G: nx.DiGraph) -> bool:
 
 
 def _expressions(node: Any) -> list[Any]:
-    exprs = [equation_of(node), getattr(node, "initial", None)]
+    exprs = [equation_of(node)]
     if isinstance(node, PlainNode):
-        exprs += [node.push, node.decay, node.capacity]
-    if isinstance(node, Stock):
-        exprs.append(node.capacity)
+        exprs += [node.initial, node.push, node.decay, node.capacity]
+    elif isinstance(node, Stock):
+        exprs += [node.initial, node.capacity]
     return [e for e in exprs if e is not None]
 
 
