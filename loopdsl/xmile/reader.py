@@ -478,17 +478,12 @@ class Reader:
     @staticmethod
     def ext(el: XNode, tag: str) -> XNode | None:
         """The child element ``loopdsl:<tag>``, if there is one."""
-        for child in el.children:
-            if child.ns == LOOPDSL_NS and child.tag == tag:
-                return child
-        return None
+        return el.find_ns(LOOPDSL_NS, tag)
 
     @staticmethod
     def extension(el: XNode, tag: str, default: str | None) -> str | None:
-        for child in el.children:
-            if child.ns == LOOPDSL_NS and child.tag == tag:
-                return child.text
-        return default
+        child = el.find_ns(LOOPDSL_NS, tag)
+        return default if child is None else child.text
 
 
 def _is_literal(expr: Expr) -> bool:

@@ -40,18 +40,39 @@ class XNode:
     text: str = ""
     text_line: int = 0
     text_column: int = 0
+    # First child by tag (standard ones) and by (namespace, tag), built on the first
+    # lookup: readers ask each element for several children. Reset it (None) after
+    # changing ``children`` of an element already searched.
+    _index: "tuple[dict[str, XNode], dict[tuple[str, str], XNode]] | None" = field(
+        default=None, repr=False, compare=False)
 
     @property
     def standard(self) -> bool:
         """True for an element of the XMILE namespace (or of none)."""
         return self.ns in XMILE_NAMESPACES
 
+    def _children_by_tag(self) -> "tuple[dict[str, XNode], dict[tuple[str, str], XNode]]":
+        if self._index is None:
+            standard: dict[str, XNode] = {}
+            qualified: dict[tuple[str, str], XNode] = {}
+            for child in reversed(self.children):  # so the first one wins
+                if child.ns in XMILE_NAMESPACES:
+                    standard[child.tag] = child
+                qualified[child.ns, child.tag] = child
+            self._index = (standard, qualified)
+        return self._index
+
     def find(self, tag: str) -> "XNode | None":
         """The first standard child element with this tag."""
-        for child in self.children:
-            if child.tag == tag and child.standard:
-                return child
-        return None
+        return self._children_by_tag()[0].get(tag)
+
+    def find_ns(self, ns: str, tag: str) -> "XNode | None":
+        """The first child element with this namespace URI and tag.
+
+        >>> parse_xml('<a xmlns:x="urn:x"><x:b/><b/></a>').find_ns("urn:x", "b").ns
+        'urn:x'
+        """
+        return self._children_by_tag()[1].get((ns, tag))
 
     def findall(self, tag: str) -> list["XNode"]:
         """Every standard child element with this tag."""
