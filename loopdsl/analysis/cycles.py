@@ -1,9 +1,13 @@
 """Every elementary feedback loop of a causal graph, with polarity, gain and cycle time.
 
-Enumeration is Johnson's algorithm as :func:`networkx.simple_cycles` implements it
-(Gupta-Suzumura when a length bound is given), run on an integer copy of the graph so
-that the order does not depend on string hashing. Each loop is reported once, rotated to
-start at its earliest node in the graph's node order (the model's source order).
+Enumeration is Johnson's algorithm on an integer copy of the graph (node numbers in the
+graph's order, so nothing depends on string hashing): by default our own search
+(:mod:`loopdsl.analysis.johnson`), which meets the loops already sorted; with
+``through``, ``max_length`` or ``time_budget``, or when ``max_loops`` cuts the list,
+:func:`networkx.simple_cycles`' searches (Gupta-Suzumura when a length bound is given),
+whose order decides which loops a limit keeps. Both give the same loops, the same
+figures. Each loop is reported once, rotated to start at its earliest node in the
+graph's node order (the model's source order).
 
 Link figures (see :func:`loopdsl.analysis.links.link_effects`): a link's *effect* is its
 sign times its gain; a declared link without a gain has gain 1, and without a delay has
