@@ -4,10 +4,13 @@ loops, ids, figures and order, bit for bit."""
 
 from __future__ import annotations
 
+import time
+
 import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loopdsl.analysis import cycles as cycles_module
 from loopdsl.analysis import find_loops
 from loopdsl.analysis.johnson import cycles_by_length
 
@@ -48,11 +51,18 @@ def test_the_cycles_of_networkx_in_sorted_order(G):
 @given(int_graphs(), st.integers(0, 20))
 def test_limit_gives_none_only_past_it(G, limit):
     succ = [list(G.successors(v)) for v in G]
-    result = cycles_by_length(succ, limit)
     total = len(expected(G))
-    assert (result is None) == (total > limit)
-    if result is not None:
-        assert unpack(result) == expected(G)
+    for result in (cycles_by_length(succ, limit),
+                   cycles_by_length(succ, limit, deadline=time.monotonic() + 1e6)):
+        assert (result is None) == (total > limit)
+        if result is not None:
+            assert unpack(result) == expected(G)
+
+
+def test_deadline_stops_the_search():
+    G = nx.complete_graph(12, create_using=nx.DiGraph)  # about 10^8 cycles
+    succ = [list(G.successors(v)) for v in G]
+    assert cycles_by_length(succ, deadline=time.monotonic() + 0.05) is None
 
 
 def test_a_self_loop_and_a_node_on_no_cycle():
@@ -81,8 +91,14 @@ def test_fast_path_equals_the_stream(G, data):
     chosen = data.draw(st.lists(st.sampled_from(cycles), max_size=3) if cycles
                        else st.just([]))
     declared = [(f"R{i + 1}", c) for i, c in enumerate(chosen)] + [("B9", ["nowhere"])]
-    for kwargs in ({}, {"declared": declared}):
+    limit = data.draw(st.integers(0, 12))
+    for kwargs in ({}, {"declared": declared}, {"time_budget": 1e6},
+                   {"max_loops": limit, "declared": declared}):
         fast = find_loops(G, **kwargs)
-        stream = find_loops(G, time_budget=1e6, **kwargs)  # the networkx-order path
+        cycles_module._FAST = False
+        try:
+            stream = find_loops(G, **kwargs)  # the networkx-order path
+        finally:
+            cycles_module._FAST = True
         assert repr(list(fast)) == repr(list(stream))
         assert (fast.truncated, fast.reason) == (stream.truncated, stream.reason)

@@ -45,6 +45,7 @@ from loopdsl.analysis.johnson import cycles_by_length
 from loopdsl.analysis.links import LinkEffect, link_effects
 
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing", "U": "unknown"}
+_FAST = True  # use loopdsl.analysis.johnson where it can (tests turn it off to compare)
 _LETTERS = np.array(["R", "B", "U"], dtype=object)  # polarity letter by code 0, 1, 2
 
 
@@ -395,18 +396,21 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
     if through is not None and through not in order:
         raise KeyError(through)
     found = None
-    if through is None and max_length is None and time_budget is None:
+    started = time.monotonic()
+    if _FAST and through is None and max_length is None:
         # the fast search (loopdsl.analysis.johnson) meets every loop in sorted order, but
         # a limit must cut the same loops as the networkx-order stream below: so it runs
-        # only while the loops fit the limit, and hands over to the stream if they do not
+        # only while the loops fit the limit (and within half the time budget), and hands
+        # over to the stream if they do not
         succ = [[order[w] for w in nbrs] for nbrs in G._adj.values()]
-        found = cycles_by_length(succ, max_loops)
+        deadline = None if time_budget is None else started + time_budget / 2
+        found = cycles_by_length(succ, max_loops, deadline)
     truncated, reason = False, None
     if found is None:
         H, _ = _int_graph(G)
         stream = (_min_first_cycles(H, max_length) if through is None
                   else _raw_cycles(H, max_length, order[through]))
-        raw, truncated, reason = _collect(stream, max_loops, time_budget)
+        raw, truncated, reason = _collect(stream, max_loops, time_budget, started)
         raw.sort()  # lexicographic, as the fast search gives them
         found = {}
         for c in raw:
@@ -421,15 +425,16 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
     return LoopList(_records(found, names, effects, dt, declared_ids), truncated, reason)
 
 
-def _collect(stream: Iterator[list[int]], max_loops: int | None, time_budget: float | None
-             ) -> tuple[list[list[int]], bool, str | None]:
-    """Rotated integer cycles from the stream, within the limits; (cycles, truncated, why)."""
+def _collect(stream: Iterator[list[int]], max_loops: int | None, time_budget: float | None,
+             started: float) -> tuple[list[list[int]], bool, str | None]:
+    """Rotated integer cycles from the stream, within the limits (the time budget counted
+    from ``started``, a :func:`time.monotonic` reading); (cycles, truncated, why)."""
     raw: list[list[int]] = []
     append = raw.append
     if max_loops is None and time_budget is None:
         raw.extend(stream)
         return raw, False, None
-    deadline = None if time_budget is None else time.monotonic() + time_budget
+    deadline = None if time_budget is None else started + time_budget
     for c in stream:
         if max_loops is not None and len(raw) >= max_loops:
             return raw, True, f"the limit of {max_loops} loops (--max-loops) was reached"

@@ -15,8 +15,12 @@ networkx's graph views. About 1.5-2x faster than networkx on dense graphs.
 from __future__ import annotations
 
 import sys
+import time
 from collections import defaultdict
 from typing import Sequence
+
+
+CHECK = 1024  # cycles between looks at the clock
 
 
 def _reaching(s: int, pred: Sequence[Sequence[int]]) -> list[int]:
@@ -32,13 +36,14 @@ def _reaching(s: int, pred: Sequence[Sequence[int]]) -> list[int]:
     return todo
 
 
-def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
-                     ) -> dict[int, list[int]] | None:
+def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None,
+                     deadline: float | None = None) -> dict[int, list[int]] | None:
     """Every elementary cycle of the graph ``v -> succ[v]`` (nodes 0..n-1).
 
     Returns ``{length: flat}``: the cycles of each length one after another in ``flat``,
     each from its smallest node, in lexicographic order; or None as soon as more than
-    ``limit`` cycles exist.
+    ``limit`` cycles exist or :func:`time.monotonic` passes ``deadline`` (checked every
+    1024 cycles and at each start node).
 
     >>> cycles_by_length([[1, 2], [2, 0], [0]])
     {2: [0, 1, 0, 2], 3: [0, 1, 2]}
@@ -46,7 +51,19 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
     True
     """
     n = len(succ)
-    left = sys.maxsize if limit is None else limit  # cycles still allowed
+    cap = sys.maxsize if limit is None else limit
+    # the hot loop only counts down ``left``; below 0 it is time for a checkpoint: the
+    # limit, or (every CHECK cycles) the clock
+    found = 0  # cycles before the current countdown
+    step = left = min(cap, CHECK) if deadline is not None else cap
+
+    def over() -> bool:
+        nonlocal found, step, left
+        found += step + 1
+        if found > cap or (deadline is not None and time.monotonic() > deadline):
+            return True
+        step = left = min(cap - found, CHECK) if deadline is not None else cap - found
+        return False
     # successors ascending, so the search meets cycles in lexicographic order
     nbrs = [sorted(set(vs)) for vs in succ]
     pred: list[list[int]] = [[] for _ in range(n)]
@@ -55,6 +72,8 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
             pred[w].append(v)
     out: list[list[int]] = [[] for _ in range(n + 1)]  # flat cycles by length
     for s in range(n):
+        if deadline is not None and time.monotonic() > deadline:
+            return None
         if not pred[s]:  # on no cycle
             for w in nbrs[s]:
                 pred[w].remove(s)
@@ -78,6 +97,8 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
         if closes[s]:  # a self-loop
             out[1].append(s)
             left -= 1
+            if left < 0 and over():
+                return None
         stack = [iter(nbrs[s])]
         closed = [closes[s]]
         while stack:
@@ -87,7 +108,7 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
                     if closes[w]:  # before w's successors: a prefix sorts first
                         out[len(path)] += path
                         left -= 1
-                        if left < 0:
+                        if left < 0 and over():
                             return None
                     closed.append(closes[w])
                     stack.append(iter(nbrs[w]))
@@ -111,6 +132,4 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None
                 else:
                     for w in nbrs[v]:
                         B[w].add(v)
-        if left < 0:
-            return None
     return {L: flat for L, flat in enumerate(out) if flat}
