@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from loopdsl.analysis import cycles as cycles_module
 from loopdsl.analysis import find_loops
-from loopdsl.analysis.johnson import cycles_by_length
+import numpy as np
+
+from loopdsl.analysis.johnson import cycles_by_length, sorted_cycles
 
 
 @st.composite
@@ -45,6 +47,16 @@ def unpack(by_length: dict[int, list[int]]) -> list[list[int]]:
 def test_the_cycles_of_networkx_in_sorted_order(G):
     succ = [list(G.successors(v)) for v in G]
     assert unpack(cycles_by_length(succ)) == expected(G)
+
+
+@settings(max_examples=200, deadline=None)
+@given(int_graphs())
+def test_busiest_first_then_sorted(G):
+    succ = [list(G.successors(v)) for v in G]
+    found = sorted_cycles(succ)
+    got = [row for L, a in sorted(found.items())
+           for row in np.asarray(a).reshape(-1, L).tolist()]
+    assert got == expected(G)
 
 
 @settings(max_examples=100, deadline=None)

@@ -41,7 +41,7 @@ import numpy as np
 
 import networkx as nx
 
-from loopdsl.analysis.johnson import cycles_by_length
+from loopdsl.analysis.johnson import sorted_cycles
 from loopdsl.analysis.links import LinkEffect, link_effects
 
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing", "U": "unknown"}
@@ -404,7 +404,7 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
         # over to the stream if they do not
         succ = [[order[w] for w in nbrs] for nbrs in G._adj.values()]
         deadline = None if time_budget is None else started + time_budget / 2
-        found = cycles_by_length(succ, max_loops, deadline)
+        found = sorted_cycles(succ, max_loops, deadline)
     truncated, reason = False, None
     if found is None:
         H, _ = _int_graph(G)
@@ -473,9 +473,10 @@ class _Blocks:
     [(1, [[1], [2]]), (3, [[0, 1, 2]])]
     """
 
-    def __init__(self, by_length: Mapping[int, list[int]], n: int):
+    def __init__(self, by_length: Mapping[int, list[int] | np.ndarray], n: int):
         self.arrays: list[tuple[int, np.ndarray]] = [
-            (L, _int_array(by_length[L], n).reshape(-1, L)) for L in sorted(by_length)]
+            (L, by_length[L] if isinstance(by_length[L], np.ndarray)
+             else _int_array(by_length[L], n).reshape(-1, L)) for L in sorted(by_length)]
 
     def find(self, path: tuple[int, ...]) -> int | None:
         """Position of one cycle in the sorted order (None if absent)."""
