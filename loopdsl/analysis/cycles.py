@@ -2,7 +2,7 @@
 
 Enumeration is Johnson's algorithm on an integer copy of the graph (node numbers in the
 graph's order, so nothing depends on string hashing): by default our own search
-(:mod:`loopdsl.analysis.johnson`), which meets the loops already sorted; with
+(:mod:`loopdsl.analysis.johnson`, busiest node first, loops then sorted in numpy); with
 ``through``, ``max_length`` or ``time_budget``, or when ``max_loops`` cuts the list,
 :func:`networkx.simple_cycles`' searches (Gupta-Suzumura when a length bound is given),
 whose order decides which loops a limit keeps. Both give the same loops, the same
