@@ -704,9 +704,12 @@ def main(argv: list[str] | None = None) -> int:
         ours = gen_timings.get(("regular", n), {}).get("loopdsl")
         if ours and ours.run:
             r = ours.run / numpy_run
+            again = (f"; run again {fmt(ours.rerun)} s = {ours.rerun / numpy_run:.1f}x"
+                     if ours.rerun else "")
             report.goals.append(("run within 10x of the numpy loop (regular 1,000)",
-                                 f"loopdsl run {fmt(ours.run)} s = {r:.1f}x the numpy loop",
-                                 "met" if r <= 10 else "not met"))
+                                 f"loopdsl run {fmt(ours.run)} s = {r:.1f}x the numpy loop "
+                                 f"({fmt(numpy_run)} s){again}",
+                                 "met" if r <= 10 else "not met (first run)"))
 
     # ---- ensemble
     if "ensemble" not in skip:
