@@ -157,3 +157,16 @@ def test_progress_bar_on_a_terminal_only(monkeypatch):
     assert Progress(False).enabled is False
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
     assert Progress(True).enabled is False
+
+
+def test_save_step_reports_fewer_rows(model, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert main(["simulate", str(model), "--csv", str(out), "--dt", "0.5", "--save-step",
+                 "2", "--vars", "s"]) == 0
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows == [["time", "s"], ["0", "10"], ["2", "14"], ["4", "18"], ["6", "22"]]
+    bad = tmp_path / "bad.csv"
+    assert main(["simulate", str(model), "--csv", str(bad), "--save-step", "1.5"]) == 2
+    assert "--save-step 1.5 must be a positive whole multiple of the time step 1" in \
+        capsys.readouterr().err
+    assert not bad.exists()

@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=float, metavar="T", help="start time (default: the model's)")
     p.add_argument("--dt", type=float, metavar="D", help="time step (default: the model's)")
     p.add_argument("--method", choices=["euler", "rk4"], help="integration method")
+    p.add_argument("--save-step", type=float, metavar="S",
+                   help="report every S time units (a multiple of the time step)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a constant or an initial value (repeatable)")
     p.add_argument("--csv", metavar="OUT", help="write CSV ('-' for stdout)")
@@ -107,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
         scenarios: list[str | None] = [None] + [s.id for s in model.scenarios]
     else:
         scenarios = [args.scenario]
+    if args.save_step is not None:
+        dt = args.dt or (model.time.step if model.time else 1.0)
+        ratio = args.save_step / dt
+        if args.save_step <= 0 or abs(ratio - round(ratio)) > 1e-9 * max(1.0, ratio):
+            raise UsageError(f"--save-step {args.save_step:g} must be a positive whole "
+                             f"multiple of the time step {dt:g}")
     results = []
     for scenario in scenarios:
         progress = Progress(not args.no_progress, f"{scenario or 'base'} ")
@@ -114,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             results.append(simulate(model, start=args.start, stop=args.until, dt=args.dt,
                                     method=args.method, overrides=overrides,
                                     scenario=scenario, runs=args.runs, seed=args.seed,
-                                    progress=progress, keep=keep))
+                                    progress=progress, keep=keep, save_step=args.save_step))
         finally:
             progress.close()
     names = results[0].names
