@@ -308,3 +308,13 @@ def test_python_m_loopdsl(tmp_path) -> None:
 def test_version(capsys) -> None:
     code, out, _ = run(["--version"], capsys)
     assert code == 0 and out.startswith("loopdsl ")
+
+
+def test_fmt_points_xmile_files_to_import(tmp_path, capsys) -> None:
+    path = tmp_path / "m.xmile"
+    path.write_text("<xmile/>", encoding="utf-8")
+    assert main(["fmt", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"{path}: error: fmt formats .loop files; to turn an XMILE model into one, run: "
+        f"loopdsl import {path} -o MODEL.loop\n")
+    assert path.read_text(encoding="utf-8") == "<xmile/>"

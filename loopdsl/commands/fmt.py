@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
+        if path.lower().endswith((".xmile", ".stmx", ".xml")):
+            print(f"{path}: error: fmt formats .loop files; to turn an XMILE model into one, "
+                  f"run: loopdsl import {path} -o MODEL.loop", file=sys.stderr)
+            status = 1
+            continue
         try:
             text, name = read_source(path)
             formatted = dumps(loads(text, name))
