@@ -24,6 +24,7 @@ import numpy as np
 
 from loopdsl.builtins import MEMORY_FUNCTIONS
 from loopdsl.model import Binary, Call, Expr, If, Lookup, Name, Num, Unary
+from loopdsl.simulate import runtime
 
 RANDOM_FUNCTIONS = frozenset({"random", "normal", "lognormal", "poisson", "exprnd"})
 
@@ -43,29 +44,12 @@ def lookup_values(table: Lookup, x: np.ndarray) -> np.ndarray:
     >>> lookup_values(t, np.array([5.0, 20.0])).tolist()
     [0.75, 0.0]
     """
-    xs = np.asarray(table.xs, dtype=float)
-    ys = np.asarray(table.ys, dtype=float)
-    x = np.asarray(x, dtype=float)
-    if table.interpolation == "discrete":
-        idx = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)
-        return ys[idx]
-    out = np.interp(x, xs, ys)
-    if table.interpolation == "extrapolate" and len(xs) > 1:
-        lo_slope = (ys[1] - ys[0]) / (xs[1] - xs[0]) if xs[1] != xs[0] else 0.0
-        hi_slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) if xs[-1] != xs[-2] else 0.0
-        out = np.where(x < xs[0], ys[0] + (x - xs[0]) * lo_slope, out)
-        out = np.where(x > xs[-1], ys[-1] + (x - xs[-1]) * hi_slope, out)
-    return out
+    return runtime.lookup_one(x, np.asarray(table.xs, dtype=float),
+                              np.asarray(table.ys, dtype=float), table.interpolation)
 
 
 def _b(value: np.ndarray) -> np.ndarray:
     return np.asarray(value, dtype=float) != 0
-
-
-def _safediv(a, b, default=0.0):
-    b = np.asarray(b, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b == 0, default, np.asarray(a, dtype=float) / np.where(b == 0, 1, b))
 
 
 _UNARY_FUNCS: dict[str, Callable] = {
@@ -178,31 +162,21 @@ def evaluate(expr: Expr, env: Mapping[str, np.ndarray], *,
                     return np.maximum(args[0], args[1])
                 if f == "mod":
                     return np.mod(args[0], args[1])
+                # the simulator's own helpers, with the simulator's defaults
                 if f == "safediv":
-                    return _safediv(*args)
+                    return runtime.safediv(*(args if len(args) == 3 else args + [0.0]))
                 t = np.asarray(time, dtype=float)
                 if f == "step":
-                    return np.where(t >= args[1], args[0], 0.0)
+                    return runtime.step(t, args[0], args[1], dt)
                 if f == "ramp":
-                    end = args[2] if len(args) > 2 else math.inf
-                    return np.where(t > args[1], args[0] * (np.minimum(t, end) - args[1]), 0.0)
+                    return runtime.ramp(t, args[0], args[1] if len(args) > 1 else start,
+                                        args[2] if len(args) > 2 else math.inf)
                 if f == "pulse":
-                    return _pulse(t, dt, *args)
+                    return runtime.pulse(t, args[0], args[1] if len(args) > 1 else start,
+                                         args[2] if len(args) > 2 else 0.0, dt)
             raise Opaque(e)
         raise TypeError(f"not an expression: {e!r}")
 
     out = ev(expr)
     return np.asarray(out, dtype=float)
 
-
-def _pulse(t: np.ndarray, dt: float, magnitude, first=None, interval=None) -> np.ndarray:
-    """XMILE PULSE: ``magnitude / DT`` during the one step at ``first`` (+ k * interval)."""
-    first = np.asarray(t, dtype=float).flat[0] if first is None else first
-    since = t - first
-    eps = dt * 1e-6
-    if interval is None or np.all(np.asarray(interval) <= 0):
-        hit = (since >= -eps) & (since < dt - eps)
-    else:
-        phase = np.mod(since, interval)
-        hit = (since >= -eps) & ((phase < dt - eps) | (interval - phase < eps))
-    return np.where(hit, np.asarray(magnitude, dtype=float) / dt, 0.0)

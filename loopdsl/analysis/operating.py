@@ -20,11 +20,14 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+import numpy as np
+
 from loopdsl.builtins import MEMORY_FUNCTIONS
 from loopdsl.graph import constant_value, equation_of
 from loopdsl.model import (
     Binary, Call, Expr, If, Lookup, LookupDef, Model, Name, Num, PlainNode, Stock, Unary,
 )
+from loopdsl.simulate import runtime
 
 
 class Unknown(Exception):
@@ -37,27 +40,10 @@ def lookup_value(table: Lookup, x: float) -> float:
     >>> lookup_value(Lookup(xs=[0, 10], ys=[1, 0.5]), 5)
     0.75
     """
-    xs, ys = table.xs, table.ys
-    if not xs:
+    if not table.xs:
         raise Unknown("empty lookup")
-    if table.interpolation == "discrete":
-        value = ys[0]
-        for xi, yi in zip(xs, ys):
-            if x >= xi:
-                value = yi
-        return value
-    if len(xs) == 1:
-        return ys[0]
-    if x <= xs[0] or x >= xs[-1]:
-        if table.interpolation != "extrapolate":
-            return ys[0] if x <= xs[0] else ys[-1]
-        i = 0 if x <= xs[0] else len(xs) - 2
-    else:
-        i = max(k for k in range(len(xs) - 1) if xs[k] <= x)
-    x0, x1, y0, y1 = xs[i], xs[i + 1], ys[i], ys[i + 1]
-    if x1 == x0:
-        return y1
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return float(runtime.lookup_one(x, np.asarray(table.xs, dtype=float),
+                                    np.asarray(table.ys, dtype=float), table.interpolation))
 
 
 _UNARY_MATH = {"abs": abs, "exp": math.exp, "ln": math.log, "log10": math.log10,
@@ -177,14 +163,17 @@ class Evaluator:
                 return self.expr(args[0]) / b
             if f in MEMORY_FUNCTIONS:  # steady state: the input passes through
                 return self.expr(args[0])
+            # time inputs: the simulator's own helpers, with its defaults
+            values = [self.expr(a) for a in args] if f in ("step", "ramp", "pulse") else []
+            dt, start = self.names["dt"], self.names["starttime"]
             if f == "step":
-                return self.expr(args[0]) if self.time >= self.expr(args[1]) else 0.0
+                return float(runtime.step(self.time, values[0], values[1], dt))
             if f == "ramp":
-                start = self.expr(args[1]) if len(args) > 1 else 0.0
-                return self.expr(args[0]) * max(0.0, self.time - start)
+                return float(runtime.ramp(self.time, values[0], (values + [start])[1],
+                                          (values + [start, math.inf])[2]))
             if f == "pulse":
-                first = self.expr(args[1]) if len(args) > 1 else self.names["starttime"]
-                return self.expr(args[0]) if self.time == first else 0.0
+                return float(runtime.pulse(self.time, values[0], (values + [start])[1],
+                                           (values + [start, 0.0])[2], dt))
             if f == "lookup":
                 raise Unknown("lookup(table, x) by name")
         except (ZeroDivisionError, OverflowError, ValueError) as err:
