@@ -159,3 +159,13 @@ def test_a_run_too_big_to_store_asks_for_fewer_variables():
     with pytest.raises(LoopError, match=r"would store .* GB .*keep="):
         m.simulate(runs=20_000)
     assert m.simulate(runs=2, keep=["a"])["a"].shape == (100_001, 2)
+
+
+def test_general_path_names_every_operation_without_eval():
+    from loopdsl.simulate.codegen import _NP, Emitter, _np_function
+    from loopdsl.simulate.lower import lower
+    from loopdsl.simulate.plan import build_plan
+
+    em = Emitter(build_plan(lower(loopdsl.loads("a -> b -> a"), dt=1.0)))
+    functions = {name: _np_function(entry, em.ns) for name, entry in _NP.items()}
+    assert functions["exp"] is np.exp and functions["safediv"] is em.ns["_safediv"]

@@ -90,6 +90,7 @@ class Emitter:
         return f"({text})" if text.startswith("-") else text
 
     def index(self, slots: list[int]) -> str:
+        slots = [int(s) for s in slots]  # only integers reach the generated text
         first = slots[0]
         if all(s == first for s in slots):
             return f"[{first}:{first + 1}]"
@@ -121,7 +122,7 @@ class Emitter:
             slots = [self.plan.slot[v] for v, _ in values]
             if shape == "cur":
                 return "X" + self.index(slots)
-            lags = [lag for _, lag in values]
+            lags = [int(lag) for _, lag in values]
             if all(lag == lags[0] for lag in lags):
                 return f"OUT[b - {lags[0]}]" + self.index(slots)
             L = self.bind("L", np.array(lags, dtype=np.intp))
@@ -154,7 +155,7 @@ class Emitter:
             args = [self.expr(s, leaves, pos, g) for s in shape[2:]]
             func = {"uniform": "_ru", "normal": "_rn", "lognormal": "_rl", "poisson": "_rp",
                     "exponential": "_re"}[kind]
-            return f"{func}(RNG, ({g}, N), {', '.join(args)})"
+            return f"{func}(RNG, ({int(g)}, N), {', '.join(args)})"
         # ("op", name, *children)
         name = shape[1]
         children = shape[2:]
@@ -237,11 +238,17 @@ class Emitter:
             "step": lambda t, h, s: runtime.step(t, h, s, dt),
             "pulse": lambda *a: runtime.pulse(*a, dt),
         }
-        op = ops.get(name) or eval(_NP[name], self.ns)  # noqa: S307 - a fixed table entry
+        op = ops.get(name) or _np_function(_NP[name], self.ns)
         as_number = name in _BOOLEAN_RESULT and not boolean
         if as_number:
             return lambda f: op(*[a(f) for a in args]) * 1.0
         return lambda f: op(*[a(f) for a in args])
+
+
+def _np_function(entry: str, ns: dict[str, Any]) -> Callable[..., Any]:
+    """The callable a fixed ``_NP`` entry names: ``np.exp`` or a bound helper."""
+    module, _, attr = entry.partition(".")
+    return getattr(np, attr) if attr else ns[module]
 
 
 def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
