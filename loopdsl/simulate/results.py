@@ -41,6 +41,27 @@ def _write(text: str, path_or_buffer: str | Path | IO[str] | None) -> str | None
     return None
 
 
+def _describe(result: Any, time: np.ndarray, names: Sequence[str], data: np.ndarray,
+              labels: dict[str, str] | None, units: dict[str, str | None] | None,
+              warnings: Sequence[str], scenario: str | None, title: str | None,
+              time_unit: str | None, method: str, dt: float,
+              kinds: dict[str, str] | None) -> None:
+    """Set what a single run and an ensemble both carry: the series and their labels."""
+    result.time = time
+    result.names = list(names)
+    result._column = {n: k for k, n in enumerate(result.names)}
+    result.data = data
+    result.kinds = kinds or {}
+    result.labels = labels or {n: n for n in result.names}
+    result.units = units or {}
+    result.warnings = list(warnings)
+    result.scenario = scenario
+    result.title = title
+    result.time_unit = time_unit
+    result.method = method
+    result.dt = dt
+
+
 class SimulationResult:
     """One run: ``time`` and, for each variable identifier, its values at each time.
 
@@ -54,19 +75,8 @@ class SimulationResult:
                  warnings: Sequence[str] = (), scenario: str | None = None,
                  title: str | None = None, time_unit: str | None = None,
                  method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
-        self.time = time
-        self.names = list(names)
-        self._column = {n: k for k, n in enumerate(self.names)}
-        self.data = data
-        self.kinds = kinds or {}
-        self.labels = labels or {n: n for n in self.names}
-        self.units = units or {}
-        self.warnings = list(warnings)
-        self.scenario = scenario
-        self.title = title
-        self.time_unit = time_unit
-        self.method = method
-        self.dt = dt
+        _describe(self, time, names, data, labels, units, warnings, scenario, title,
+                  time_unit, method, dt, kinds)  # data: (times, variables)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name.lower() == "time" and name not in self._column:
@@ -148,21 +158,10 @@ class EnsembleResult:
                  title: str | None = None, time_unit: str | None = None,
                  parameters: dict[str, np.ndarray] | None = None, seed: int | None = None,
                  method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
-        self.time = time
-        self.names = list(names)
-        self._column = {n: k for k, n in enumerate(self.names)}
-        self.data = data  # (times, variables, runs)
-        self.kinds = kinds or {}
-        self.labels = labels or {n: n for n in self.names}
-        self.units = units or {}
-        self.warnings = list(warnings)
-        self.scenario = scenario
-        self.title = title
-        self.time_unit = time_unit
+        _describe(self, time, names, data, labels, units, warnings, scenario, title,
+                  time_unit, method, dt, kinds)  # data: (times, variables, runs)
         self.parameters = parameters or {}
         self.seed = seed
-        self.method = method
-        self.dt = dt
 
     @property
     def runs(self) -> int:
