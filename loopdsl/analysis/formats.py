@@ -18,7 +18,7 @@ import io
 import json
 import math
 import unicodedata
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from loopdsl.analysis.report import FUNNEL_MESSAGE, LoopReport
 
@@ -174,11 +174,7 @@ def table(report: LoopReport, top: int = 5) -> str:
     out.append("System")
     out += ["  " + line for line in _growth_sentences(report)]
     s = report.system
-    if s.hub_nodes:
-        out.append("  Hub nodes: " + ", ".join(f"{clean(h.label)} ({_loops(h.loops)})"
-                                                for h in s.hub_nodes))
-        out.append("  Hub links: " + ", ".join(f"{clean(h.label)} ({_loops(h.loops)})"
-                                                for h in s.hub_links))
+    out += _hub_lines(s, "  ", clean)
     if s.leverage:
         out.append("")
         out.append(f"Leverage (elasticity of growth per {_unit(report)}; top {top})")
@@ -189,6 +185,15 @@ def table(report: LoopReport, top: int = 5) -> str:
         out.append("")
         out.append(_stopped(report))
     return "\n".join(out) + "\n"
+
+
+def _hub_lines(system: Any, bullet: str, cell: Callable[[str], str]) -> list[str]:
+    """'Hub nodes: ...' and 'Hub links: ...', each label through ``cell``."""
+    if not system.hub_nodes:
+        return []
+    return [f"{bullet}Hub {what}: " + ", ".join(f"{cell(h.label)} ({_loops(h.loops)})"
+                                              for h in hubs)
+            for what, hubs in (("nodes", system.hub_nodes), ("links", system.hub_links))]
 
 
 def _md_cell(text: str) -> str:
@@ -215,11 +220,7 @@ def markdown(report: LoopReport, top: int = 5) -> str:
         out.append("")
     out += [f"- {_md_cell(line)}" for line in _growth_sentences(report)]
     s = report.system
-    if s.hub_nodes:
-        out.append("- Hub nodes: " + ", ".join(f"{_md_cell(h.label)} ({_loops(h.loops)})"
-                                                for h in s.hub_nodes))
-        out.append("- Hub links: " + ", ".join(f"{_md_cell(h.label)} ({_loops(h.loops)})"
-                                                for h in s.hub_links))
+    out += _hub_lines(s, "- ", _md_cell)
     if s.leverage:
         out += ["", "| Link | Gain elasticity | Gain +10% | Delay elasticity | "
                 "Delay one step shorter |", "|---|---:|---:|---:|---:|"]
