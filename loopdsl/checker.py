@@ -19,9 +19,11 @@ import networkx as nx
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES, arity, arity_words
 from loopdsl.errors import Diagnostic, Source, did_you_mean
-from loopdsl.expr import format_expr, instant_references, walk
+from loopdsl.expr import format_expr, instant_references
 from loopdsl.graph import equation_of, to_graph
-from loopdsl.model import Call, Flow, LookupDef, Model, Name, PlainNode, Pos, Stock
+from loopdsl.model import (
+    Binary, Call, Flow, If, LookupDef, Model, Name, PlainNode, Pos, Stock, Unary,
+)
 
 
 # Words an equation reads as operators, whatever their case.
@@ -150,23 +152,34 @@ class Checker:
         return False
 
     def expression(self, expr: Any, fallback: Pos | None) -> None:
+        """Every name an expression reads is a node, every call a known function."""
         if expr is None:
             return
-        subs = list(walk(expr))
-        tables = {id(c.args[0]) for c in subs  # LOOKUP(table, x) names a lookup
-                  if isinstance(c, Call) and c.func == "lookup" and c.args
-                  and isinstance(c.args[0], Name)}  # (call() checks that it is one)
-        for sub in subs:
-            if isinstance(sub, Name) and id(sub) in tables:
-                continue
-            if isinstance(sub, Name) and sub.name.lower() not in BUILTIN_NAMES:
-                if sub.name in self.lookups:
-                    self.error(f"lookup '{sub.name}' must be called: {sub.name}(x)",
-                               sub.pos or fallback)
+        nodes, lookups = self.nodes, self.lookups
+        stack = [expr]  # parents before children, left to right (the order of the errors)
+        while stack:
+            sub = stack.pop()
+            if isinstance(sub, Name):
+                name = sub.name
+                if (name in nodes and name not in lookups) or name.lower() in BUILTIN_NAMES:
+                    continue
+                if name in lookups:
+                    self.error(f"lookup '{name}' must be called: {name}(x)", sub.pos or fallback)
                 else:
-                    self.name(sub.name, sub.pos or fallback)
+                    self.name(name, sub.pos or fallback)
+            elif isinstance(sub, Binary):
+                stack.append(sub.right)
+                stack.append(sub.left)
             elif isinstance(sub, Call):
                 self.call(sub, fallback)
+                args = sub.args
+                if sub.func == "lookup" and args and isinstance(args[0], Name):
+                    args = args[1:]  # LOOKUP(table, x) names a lookup (call() checks it)
+                stack.extend(reversed(args))
+            elif isinstance(sub, Unary):
+                stack.append(sub.operand)
+            elif isinstance(sub, If):
+                stack.extend((sub.orelse, sub.then, sub.cond))
 
     def call(self, call: Call, fallback: Pos | None) -> None:
         pos = call.pos or fallback
@@ -241,14 +254,15 @@ class Checker:
         # (the implicit ones were added to model.nodes by run()). The graph is built
         # as plain dicts first: networkx is only needed to report a cycle.
         lookups, nodes = self.lookups, self.nodes
+        instant_nodes = {i for i, n in nodes.items()  # may be on a same-instant cycle
+                         if i not in lookups and not isinstance(n, Stock)}
         succ: dict[str, dict[str, None]] = {}  # node -> its same-instant dependants
         for node in self.model.nodes:
             if isinstance(node, Stock) or node.id in lookups:
                 continue
             succ.setdefault(node.id, {})
             for ref in instant_references(equation_of(node)):
-                if ref in nodes and ref not in lookups \
-                        and not isinstance(nodes[ref], Stock):
+                if ref in instant_nodes:
                     succ.setdefault(ref, {})[node.id] = None
         for link in self.model.links:
             delay = link.delay

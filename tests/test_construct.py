@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import loopdsl
+from loopdsl import construct
 from loopdsl.construct import constructor
-from loopdsl.model import Binary, Call, If, Model, Name, Num, Pos, Unary
+from loopdsl.model import Aux, Binary, Call, If, Model, Name, Num, Pos, Stock, Unary
 from loopdsl.xmile import dumps_xmile, loads_xmile
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -67,3 +68,40 @@ def test_a_model_read_from_xmile_survives_revalidation(name):
     again = Model.model_validate(back.model_dump())
     assert again.nodes == back.nodes and again.links == back.links
     assert again.model_dump_json() == back.model_dump_json()
+
+
+def _positional_cases():
+    pos = Pos(line=3, column=7)
+    a, b = Num(value=1.5), Name(name="x", pos=pos)
+    return [
+        (Pos, construct.make_pos, (1, 2), dict(line=1, column=2)),
+        (Num, construct.make_num, (2.0, pos), dict(value=2.0, pos=pos)),
+        (Num, construct.make_num, (2.0, None), dict(value=2.0, pos=None)),
+        (Name, construct.make_name, ("время", pos), dict(name="время", pos=pos)),
+        (Unary, construct.make_unary, ("not", a, pos), dict(op="not", operand=a, pos=pos)),
+        (Binary, construct.make_binary, ("mod", a, b, None), dict(op="mod", left=a, right=b,
+                                                                  pos=None)),
+        (Call, construct.make_call, ("max", [a, b], pos), dict(func="max", args=[a, b], pos=pos)),
+        (If, construct.make_if, (b, a, b, pos), dict(cond=b, then=a, orelse=b, pos=pos)),
+    ]
+
+
+@pytest.mark.parametrize("cls,make,args,values", _positional_cases())
+def test_positional_maker_builds_the_validated_object(cls, make, args, values):
+    fast = make(*args)
+    checked = cls(**values)
+    assert make.__name__ == f"make_{cls.__name__.lower()}"  # not the fallback: fields match
+    assert type(fast) is cls and fast == checked
+    assert fast.model_fields_set == checked.model_fields_set
+    assert repr(fast) == repr(checked)
+    assert fast.model_dump_json(exclude_unset=True) == checked.model_dump_json(exclude_unset=True)
+
+
+@pytest.mark.parametrize("cls", [Stock, Aux])
+def test_default_factories_give_each_object_its_own_value(cls):
+    make = constructor(cls)
+    first, second = make(id="a"), make(id="b", comments=["c"])
+    assert first == cls(id="a") and second == cls(id="b", comments=["c"])
+    assert first.model_fields_set == {"id"} and first.comments == []
+    first.comments.append("mine")
+    assert make(id="c").comments == []

@@ -373,6 +373,25 @@ def test_xmile_equation_write_read_round_trip(expr):
     assert strip_positions(back.model_dump()) == strip_positions(expr.model_dump()), text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab_1.5e+-*/^(),=<>[]!" {}\u00a0\\IFNOTmodé\n', max_size=16))
+def test_the_parser_scans_the_tokens_the_tokenizer_reads(text):
+    from loopdsl.xmile.equations import EquationError, scan, tokenize
+
+    try:
+        tokens = tokenize(text)
+    except EquationError as err:
+        with pytest.raises(EquationError) as raised:
+            scan(text)
+        assert (raised.value.message, raised.value.offset) == (err.message, err.offset)
+        return
+    keys, texts, offsets = scan(text)
+    assert texts == [t.text for t in tokens] and offsets == [t.offset for t in tokens]
+    assert keys == [t.text if t.kind in ("op", "kw") else
+                    {"num": "#num", "name": "#name", "qname": "#name", "end": "#end"}[t.kind]
+                    for t in tokens]
+
+
 def test_a_variable_may_share_the_model_name():
     m = loads_xmile(xmile('<stock name="t"><eqn>1</eqn></stock>'))  # the header's name is t
     assert m.name == "t" and m.node_ids == ["t"]

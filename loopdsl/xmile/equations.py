@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
-from loopdsl.construct import constructor
+from loopdsl.construct import make_binary, make_call, make_if, make_name, make_num, make_unary
 from loopdsl.model import Binary, Call, Expr, If, Name, Num, Pos, Unary
 from loopdsl.parser import MAX_NESTING
 from loopdsl.xmile.names import canonical, display_name
@@ -37,14 +37,16 @@ class EquationError(Exception):
         self.hint = hint
 
 
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\{[^}]*\})
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<qname>"(?:[^"\\]|\\.)*")
-  | (?P<name>[^\W\d][\w$]*)
-  | (?P<op><>|<=|>=|==|!=|[-+*/^(),=<>\[\]])
-""", re.VERBOSE)
+_TOKEN_PARTS = (  # kind, pattern; tried in this order at each position
+    ("ws", r"\s+"),
+    ("comment", r"\{[^}]*\}"),
+    ("num", r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"),
+    ("qname", r'"(?:[^"\\]|\\.)*"'),
+    ("name", r"[^\W\d][\w$]*"),
+    ("op", r"<>|<=|>=|==|!=|[-+*/^(),=<>\[\]]"),
+)
+_TOKEN = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TOKEN_PARTS))
+_SCAN = re.compile("|".join(f"(?:{pattern})" for _, pattern in _TOKEN_PARTS))  # no groups
 
 _KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
 _TOKEN_KINDS = ("ws", "comment", "num", "qname", "name", "op")
@@ -102,217 +104,249 @@ _BINARY: dict[tuple[str, str], tuple[int, str]] = {
 }
 _NOT_LEVEL = 3  # NOT applies to a comparison (or to another NOT)
 
-# The parser builds trusted values (operators from the tables above, floats, strings):
-# a trusted constructor skips pydantic's validation, the larger part of reading a big model.
-_num = constructor(Num)
-_name = constructor(Name)
-_unary = constructor(Unary)
-_binary = constructor(Binary)
-_call = constructor(Call)
-_if = constructor(If)
-
-
 Resolver = Callable[[str, str], str]
 """(canonical name, name as written) -> .loop identifier; raises EquationError if unknown."""
 
+# The parser's token stream: three parallel lists. A token's key is its text for operators
+# and keywords (lower case), else one of these markers; its text is as written.
+_NUM, _NAME, _END = "#num", "#name", "#end"
+_SKIP, _OP = "#skip", "#op"
+_FIRST: dict[str, str] = {**dict.fromkeys("0123456789.", _NUM), '"': _NAME, "{": _SKIP,
+                          **dict.fromkeys(" \t\n\r\f\v", _SKIP),
+                          **dict.fromkeys("-+*/^(),=<>[]!", _OP)}
+_BY_KEY: dict[str, tuple[int, str]] = {text: found for (_, text), found in _BINARY.items()}
 
-class _Parser:
-    def __init__(self, text: str, resolve: Resolver, resolve_call: Resolver | None,
-                 where: Callable[[int], Pos | None]):
-        self.text = text
-        self.tokens = tokenize(text)
-        self.i = 0
-        self.parens = 0  # open parentheses around the current token
-        self.resolve = resolve
-        self.resolve_call = resolve_call
-        self.where = where
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+def scan(text: str) -> tuple[list[str], list[str], list[int]]:
+    """(keys, texts, offsets) of an equation's tokens, ending with an end token.
 
-    def take(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
+    The same tokens as :func:`tokenize` (which reports a text it cannot read).
 
-    def accept(self, kind: str, *texts: str) -> Token | None:
-        tok = self.tok
-        if tok.kind == kind and (not texts or tok.text in texts):
-            self.i += 1
-            return tok
-        return None
-
-    def expect(self, kind: str, text: str) -> Token:
-        tok = self.accept(kind, text)
-        if tok is None:
-            got = self.tok.text or "the end of the equation"
-            raise EquationError(f"expected {text.upper() if kind == 'kw' else repr(text)}, "
-                                f"found {got!r}", self.tok.offset)
-        return tok
-
-    def parse(self) -> Expr:
-        if self.tok.kind == "end":
-            raise EquationError("the equation is empty", 0)
-        expr = self.expr()
-        if self.tok.kind != "end":
-            raise EquationError(f"unexpected {self.tok.text!r} after a complete expression",
-                                self.tok.offset)
-        return expr
-
-    def expr(self) -> Expr:
-        if self.tok.kind == "kw" and self.tok.text == "if":
-            start = self.take()
-            cond = self.expr()
-            self.expect("kw", "then")
-            then = self.expr()
-            self.expect("kw", "else")
-            orelse = self.expr()
-            return _if(cond=cond, then=then, orelse=orelse, pos=self.where(start.offset))
-        return self.or_expr()
-
-    def or_expr(self) -> Expr:
-        return self.binary(1)
-
-    def binary(self, level: int) -> Expr:
-        """Operators binding at least as tightly as ``level`` (precedence climbing)."""
-        tok = self.tokens[self.i]
-        if level <= _NOT_LEVEL and tok.kind == "kw" and tok.text == "not":
-            self.i += 1
-            left = _unary(op="not", operand=self.binary(_NOT_LEVEL), pos=self.where(tok.offset))
+    >>> scan('a_b*"c d" {x} IF')
+    (['#name', '*', '#name', 'if', '#end'], ['a_b', '*', '"c d"', 'if', ''], [0, 3, 4, 14, 16])
+    """
+    keys: list[str] = []
+    texts: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    for tok in _SCAN.findall(text):
+        kind = _FIRST.get(tok[0])
+        if kind is None:  # a word, or whitespace outside ASCII
+            if tok[0].isspace():
+                pos += len(tok)
+                continue
+            lower = tok.lower()
+            if lower in _KEYWORDS:
+                keys.append(lower)
+                texts.append(lower)
+            else:
+                keys.append(_NAME)
+                texts.append(tok)
+        elif kind is _SKIP:
+            pos += len(tok)
+            continue
         else:
-            left = self.unary()
-        while True:
-            tok = self.tokens[self.i]
-            found = _BINARY.get((tok.kind, tok.text))
-            if found is None or found[0] < level:
-                return left
-            self.i += 1
-            right = self.binary(found[0] + 1)
-            left = _binary(op=found[1], left=left, right=right, pos=self.where(tok.offset))
+            keys.append(tok if kind is _OP else kind)
+            texts.append(tok)
+        offsets.append(pos)
+        pos += len(tok)
+    if pos != len(text):  # a character no token matches: the tokenizer reports where
+        tokens = tokenize(text)
+        kinds = {"num": _NUM, "name": _NAME, "qname": _NAME, "end": _END}
+        return ([kinds.get(t.kind, t.text) for t in tokens], [t.text for t in tokens],
+                [t.offset for t in tokens])
+    keys.append(_END)
+    texts.append("")
+    offsets.append(len(text))
+    return keys, texts, offsets
 
-    def unary(self) -> Expr:
-        tok = self.tokens[self.i]
-        if tok.kind == "op" and (tok.text == "-" or tok.text == "+"):
-            self.i += 1
-            return _unary(op=tok.text, operand=self.unary(), pos=self.where(tok.offset))
-        return self.power()
 
-    def power(self) -> Expr:
-        base = self.atom()
-        tok = self.tokens[self.i]
-        if tok.kind == "op" and tok.text == "^":
-            self.i += 1
-            return _binary(op="^", left=base, right=self.unary(), pos=self.where(tok.offset))
-        return base
-
-    def atom(self) -> Expr:
-        tok = self.tokens[self.i]
-        if tok.kind == "num":
-            self.i += 1
-            value = float(tok.text)
-            if not math.isfinite(value):
-                raise EquationError(f"number '{tok.text[:40]}' is too large", tok.offset)
-            return _num(value=value, pos=self.where(tok.offset))
-        if tok.kind == "op" and tok.text == "(":
-            self.take()
-            self.parens += 1  # parentheses leave no node: count them, not the recursion
-            if self.parens > MAX_DEPTH:
-                raise EquationError("the equation is nested too deeply", 0,
-                                    "split it into several auxiliaries")
-            inner = self.expr()
-            self.expect("op", ")")
-            self.parens -= 1
-            return inner
-        if tok.kind == "kw" and tok.text == "if":
-            return self.expr()
-        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
-        if tok.kind == "kw" and tok.text == "mod" and nxt is not None and nxt.text == "(":
-            self.take()  # MOD(a, b): the function form of the operator
-            return self.call(tok)
-        if tok.kind == "op" and tok.text == "[":
-            raise EquationError("arrays (subscripts in [...]) are not supported", tok.offset)
-        if tok.kind == "name" or tok.kind == "qname":
-            self.i += 1
-            after = self.tokens[self.i]
-            if after.kind == "op" and after.text == "(":
-                return self.call(tok)
-            if after.kind == "op" and after.text == "[":
-                raise EquationError(f"arrays are not supported: {display_name(tok.text)}[...]",
-                                    after.offset)
-            key = canonical(tok.text)
-            try:
-                ident = self.resolve(key, tok.text)
-            except EquationError as err:
-                if key in CONSTANT_NAMES:
-                    ident = CONSTANT_NAMES[key]
-                else:
-                    raise EquationError(err.message, tok.offset, err.hint) from None
-            return _name(name=ident, pos=self.where(tok.offset))
-        got = tok.text or "the end of the equation"
-        raise EquationError(f"expected a number, a name or '(', found {got!r}", tok.offset)
-
-    def call(self, tok: Token) -> Expr:
-        self.expect("op", "(")
-        func = canonical(tok.text)
-        pos = self.where(tok.offset)
-        table = self.tokens[self.i]
-        if (func == "lookup" and self.resolve_call is not None
-                and table.kind in ("name", "qname") and self.tokens[self.i + 1].text == ","):
-            # LOOKUP(table, x) -> table(x)
-            try:
-                target = self.resolve_call(canonical(table.text), table.text)
-            except EquationError as err:
-                raise EquationError(err.message, table.offset, err.hint) from None
-            self.i += 2
-            arg = self.expr()
-            self.expect("op", ")")
-            return _call(func=target, args=[arg], pos=pos)
-        target: str | None = None
-        if self.resolve_call is not None:
-            try:
-                target = self.resolve_call(func, tok.text)
-            except EquationError:
-                target = None
-        if target is None and func not in BUILTIN_FUNCTIONS and func not in CONSTANT_NAMES \
-                and func != "if_then_else":
-            if func in ARRAY_FUNCTIONS:
-                raise EquationError(f"the array function {func.upper()} is not supported",
-                                    tok.offset)
-            raise EquationError(f"unknown function '{display_name(tok.text)}'", tok.offset)
-        args: list[Expr] = []
-        if not self.accept("op", ")"):
-            args.append(self.expr())
-            while self.accept("op", ","):
-                args.append(self.expr())
-            self.expect("op", ")")
-        if func == "if_then_else" and len(args) == 3:
-            return _if(cond=args[0], then=args[1], orelse=args[2], pos=pos)
-        if func in CONSTANT_NAMES and not args:  # PI(), TIME()
-            return _name(name=CONSTANT_NAMES[func], pos=pos)
-        return _call(func=target or func, args=args, pos=pos)
+def _nowhere(offset: int) -> Pos | None:
+    return None
 
 
 def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None = None,
-                   where: Callable[[int], Pos | None] = lambda offset: None) -> Expr:
+                   where: Callable[[int], Pos | None] = _nowhere) -> Expr:
     """Parse an XMILE equation; ``resolve`` maps variable names, ``resolve_call`` lookup names.
 
     ``where`` maps a character offset of the text to a source position.
     Raises :class:`EquationError` (with the offset) for any problem, including an
     expression nested deeper than the .loop front end accepts.
     """
+    keys, texts, offsets = scan(text)
+    if len(keys) == 2 and keys[0] is _NUM:  # a constant: most equations of a big model
+        return _number(texts[0], offsets[0], where)
     try:
-        parser = _Parser(text, resolve, resolve_call, where)
-        expr = parser.parse()
+        expr = _parse(keys, texts, offsets, resolve, resolve_call, where)
     except RecursionError:
         raise EquationError("the equation is nested too deeply", 0,
                             "split it into several auxiliaries") from None
     # Each tree node takes at least one token of its own, and a call (two levels) at
     # least three, so a tree is never deeper than twice its token count.
-    if 2 * len(parser.tokens) > MAX_DEPTH and _depth(expr) > MAX_DEPTH:
+    if 2 * len(keys) > MAX_DEPTH and _depth(expr) > MAX_DEPTH:
         raise EquationError(f"the equation is nested too deeply (more than {MAX_DEPTH} "
                             "levels)", 0, "split it into several auxiliaries")
     return expr
+
+
+def _number(text: str, offset: int, where: Callable[[int], Pos | None]) -> Expr:
+    value = float(text)
+    if not math.isfinite(value):
+        raise EquationError(f"number '{text[:40]}' is too large", offset)
+    return make_num(value, where(offset))
+
+
+def _parse(keys: list[str], texts: list[str], offsets: list[int], resolve: Resolver,
+           resolve_call: Resolver | None, where: Callable[[int], Pos | None]) -> Expr:
+    """Precedence climbing over the token lists (closures share the position ``i``)."""
+    i = 0
+    parens = 0  # open parentheses around the current token
+
+    def expect(key: str) -> None:
+        nonlocal i
+        if keys[i] != key:
+            got = texts[i] or "the end of the equation"
+            shown = key.upper() if key.isalpha() else repr(key)
+            raise EquationError(f"expected {shown}, found {got!r}", offsets[i])
+        i += 1
+
+    def expr() -> Expr:
+        nonlocal i
+        if keys[i] == "if":
+            start = offsets[i]
+            i += 1
+            cond = expr()
+            expect("then")
+            then = expr()
+            expect("else")
+            return make_if(cond, then, expr(), where(start))
+        return binary(1)
+
+    def binary(level: int) -> Expr:
+        """Operators binding at least as tightly as ``level``."""
+        nonlocal i
+        if level <= _NOT_LEVEL and keys[i] == "not":
+            start = offsets[i]
+            i += 1
+            left = make_unary("not", binary(_NOT_LEVEL), where(start))
+        else:
+            left = unary()
+        while True:
+            found = _BY_KEY.get(keys[i])
+            if found is None or found[0] < level:
+                return left
+            start = offsets[i]
+            i += 1
+            left = make_binary(found[1], left, binary(found[0] + 1), where(start))
+
+    def unary() -> Expr:
+        nonlocal i
+        key = keys[i]
+        if key == "-" or key == "+":
+            start = offsets[i]
+            i += 1
+            return make_unary(key, unary(), where(start))
+        base = atom()
+        if keys[i] == "^":
+            start = offsets[i]
+            i += 1
+            return make_binary("^", base, unary(), where(start))
+        return base
+
+    def atom() -> Expr:
+        nonlocal i, parens
+        key = keys[i]
+        if key is _NUM:
+            i += 1
+            return _number(texts[i - 1], offsets[i - 1], where)
+        if key is _NAME:
+            i += 1
+            after = keys[i]
+            if after == "(":
+                return call(i - 1)
+            raw = texts[i - 1]
+            if after == "[":
+                raise EquationError(f"arrays are not supported: {display_name(raw)}[...]",
+                                    offsets[i])
+            name = canonical(raw)
+            try:
+                ident = resolve(name, raw)
+            except EquationError as err:
+                if name not in CONSTANT_NAMES:
+                    raise EquationError(err.message, offsets[i - 1], err.hint) from None
+                ident = CONSTANT_NAMES[name]
+            return make_name(ident, where(offsets[i - 1]))
+        if key == "(":
+            i += 1
+            parens += 1  # parentheses leave no node: count them, not the recursion
+            if parens > MAX_DEPTH:
+                raise EquationError("the equation is nested too deeply", 0,
+                                    "split it into several auxiliaries")
+            inner = expr()
+            expect(")")
+            parens -= 1
+            return inner
+        if key == "if":
+            return expr()
+        if key == "mod" and keys[i + 1] == "(":  # MOD(a, b): the function form of the operator
+            i += 1
+            return call(i - 1)
+        if key == "[":
+            raise EquationError("arrays (subscripts in [...]) are not supported", offsets[i])
+        got = texts[i] or "the end of the equation"
+        raise EquationError(f"expected a number, a name or '(', found {got!r}", offsets[i])
+
+    def call(at: int) -> Expr:
+        """A call of the name at token ``at``; the current token is its '('."""
+        nonlocal i
+        i += 1
+        raw = texts[at]
+        func = canonical(raw)
+        pos = where(offsets[at])
+        if (func == "lookup" and resolve_call is not None
+                and keys[i] is _NAME and keys[i + 1] == ","):
+            # LOOKUP(table, x) -> table(x)
+            try:
+                target = resolve_call(canonical(texts[i]), texts[i])
+            except EquationError as err:
+                raise EquationError(err.message, offsets[i], err.hint) from None
+            i += 2
+            arg = expr()
+            expect(")")
+            return make_call(target, [arg], pos)
+        found: str | None = None
+        if resolve_call is not None:
+            try:
+                found = resolve_call(func, raw)
+            except EquationError:
+                found = None
+        if found is None and func not in BUILTIN_FUNCTIONS and func not in CONSTANT_NAMES \
+                and func != "if_then_else":
+            if func in ARRAY_FUNCTIONS:
+                raise EquationError(f"the array function {func.upper()} is not supported",
+                                    offsets[at])
+            raise EquationError(f"unknown function '{display_name(raw)}'", offsets[at])
+        args: list[Expr] = []
+        if keys[i] == ")":
+            i += 1
+        else:
+            args.append(expr())
+            while keys[i] == ",":
+                i += 1
+                args.append(expr())
+            expect(")")
+        if func == "if_then_else" and len(args) == 3:
+            return make_if(args[0], args[1], args[2], pos)
+        if func in CONSTANT_NAMES and not args:  # PI(), TIME()
+            return make_name(CONSTANT_NAMES[func], pos)
+        return make_call(found or func, args, pos)
+
+    if keys[0] is _END:
+        raise EquationError("the equation is empty", 0)
+    result = expr()
+    if keys[i] is not _END:
+        raise EquationError(f"unexpected {texts[i]!r} after a complete expression", offsets[i])
+    return result
 
 
 MAX_DEPTH = MAX_NESTING - 10

@@ -24,6 +24,10 @@ from loopdsl.printer import KEYWORDS
 _SPACES = re.compile(r"[\s_\u00a0]+")
 _NOT_WORD = re.compile(r"\W+")
 _IDENT = re.compile(r"(?!\d)\w+\Z")
+_UNDERSCORES = re.compile("_+")
+# A name IdentifierMaker keeps as it is (spaces as underscores): ASCII words joined by
+# single spaces or underscores, not starting with a digit.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ _][A-Za-z0-9]+)*\Z")
 
 
 @lru_cache(maxsize=1 << 16)  # a model names each variable several times
@@ -53,6 +57,7 @@ def unquote(name: str) -> str:
     return name.replace("\\n", "\n")
 
 
+@lru_cache(maxsize=1 << 16)  # the reader asks for each variable's twice
 def display_name(name: str) -> str:
     """The name as a person reads it: quotes removed, whitespace runs as one space.
 
@@ -79,10 +84,13 @@ class IdentifierMaker:
         key = canonical(name)
         if key in self.by_key:
             return self.by_key[key]
-        base = _NOT_WORD.sub("_", display_name(name).replace(" ", "_")).strip("_") or "v"
-        base = re.sub("_+", "_", base)
-        if base[0].isdigit():
-            base = "_" + base
+        if _PLAIN.match(name):  # words joined by single spaces or underscores: the usual name
+            base = name.replace(" ", "_")
+        else:
+            base = _NOT_WORD.sub("_", display_name(name).replace(" ", "_")).strip("_") or "v"
+            base = _UNDERSCORES.sub("_", base)
+            if base[0].isdigit():
+                base = "_" + base
         if base.lower() in KEYWORDS or base.lower() in BUILTIN_NAMES:
             base += "_"
         ident, n = base, 2

@@ -27,20 +27,22 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 from pathlib import Path
 from typing import Any, NoReturn
 
 from loopdsl.checker import check
-from loopdsl.construct import constructor
+from loopdsl.construct import constructor, make_pos
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import walk
 from loopdsl.model import (
     Assignment, Aux, Call, Constant, Distribution, Expr, Flow, Group, Link, Lookup, LookupDef,
-    LoopDecl, Model, Name, PlainNode, Pos, Scenario, Stock, TimeSpec,
+    LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec,
 )
+from loopdsl.printer import KEYWORDS
 from loopdsl.xmile.equations import EquationError, parse_equation
 from loopdsl.xmile.names import IdentifierMaker, canonical, display_name
-from loopdsl.xmile.xmltree import XNode, parse_xml
+from loopdsl.xmile.xmltree import XMILE_NAMESPACES, XNode, parse_xml
 
 LOOPDSL_NS = "urn:loopdsl:xmile:1"
 """The namespace of loopdsl's own extension elements (labels, causal links, ...)."""
@@ -48,7 +50,13 @@ LOOPDSL_NS = "urn:loopdsl:xmile:1"
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf")
 _IGNORED_IN_VARIABLES = {"alias"}  # display-only XMILE elements
 _METHODS = {"euler": "euler", "rk4": "rk4"}
-_pos = constructor(Pos)  # positions from the XML parser: trusted ints, no validation
+_DECLARED_ID = re.compile(r"(?!\d)\w+\Z")
+_UNSUPPORTED_CHILDREN = frozenset({"dimensions", "element", "conveyor", "queue"})
+# The reader's values are sound by construction (identifiers it made, floats it converted,
+# expressions its parser built): trusted constructors skip pydantic's validation.
+_pos = constructor(Pos)
+_stock, _flow, _aux, _constant = (constructor(c) for c in (Stock, Flow, Aux, Constant))
+_lookup, _lookup_def, _plain = (constructor(c) for c in (Lookup, LookupDef, PlainNode))
 
 
 class Reader:
@@ -176,11 +184,11 @@ class Reader:
                 elif el.tag == "loop":
                     polarity = el.attrib.get("polarity")
                     model.loops.append(LoopDecl(
-                        id=el.attrib.get("id", "loop"), title=el.attrib.get("title"),
+                        id=self.declared_id(el, "loop"), title=el.attrib.get("title"),
                         path=[self.ref(p, el) for p in el.text.split()],
                         polarity=polarity if polarity in ("R", "B") else None, pos=pos))
                 elif el.tag == "scenario":
-                    scenario = Scenario(id=el.attrib.get("id", "scenario"),
+                    scenario = Scenario(id=self.declared_id(el, "scenario"),
                                         title=el.attrib.get("title"), pos=pos)
                     for s in el.children:
                         if s.tag == "set":
@@ -199,6 +207,14 @@ class Reader:
                     model.distributions.append(Distribution(
                         target=self.ref(el.attrib.get("target", ""), el), dist=dist,
                         args=args, pos=pos))
+
+    def declared_id(self, el: XNode, default: str) -> str:
+        """The ``id`` of a loop or scenario extension element: a .loop name, not a keyword."""
+        value = el.attrib.get("id", default)
+        if not (_DECLARED_ID.match(value) and value.lower() not in KEYWORDS):
+            self.fail(f"<loopdsl:{el.tag}> id '{value}' is not a name", el,
+                      "use letters, digits and underscores, not starting with a digit")
+        return value
 
     def ref(self, name: str, el: XNode) -> str:
         """The identifier of a variable named in an extension element (a plain node if new)."""
@@ -222,105 +238,116 @@ class Reader:
         containers = [xmodel] + xmodel.findall("variables")  # old and new layouts
         elements: list[XNode] = []
         groups: list[XNode] = []
+        self.generated = set()
         for container in containers:
             for el in container.children:
-                if not el.standard:
+                generated = el.foreign and self.ext(el, "generated") is not None
+                if generated:  # written by loopdsl for other tools: not read back
+                    self.generated.add(canonical(el.attrib.get("name", "")))
+                if el.ns not in XMILE_NAMESPACES:
                     continue
                 if el.tag in VARIABLE_TAGS:
-                    elements.append(el)
+                    if not generated:
+                        elements.append(el)
                 elif el.tag == "group":
                     groups.append(el)
                 elif el.tag == "module":
                     self.unsupported("modules", el)
                 elif container is not xmodel and el.tag not in _IGNORED_IN_VARIABLES:
                     self.fail(f"unsupported XMILE element <{el.tag}> in <variables>", el)
-        elements = [el for el in elements if self.ext(el, "generated") is None]
-        self.generated = {canonical(el.attrib.get("name", "")) for container in containers
-                          for el in container.children if self.ext(el, "generated") is not None}
+        ids, names = self.ids, self.names
         for el in elements:
             raw = el.attrib.get("name")
             if raw is None or not raw.strip():
                 self.fail(f"<{el.tag}> has no name", el)
             key = canonical(raw)
-            if key in self.ids:
-                other = self.elements[self.ids[key]]
+            if key in ids:
+                other = self.elements[ids[key]]
                 self.fail(f"duplicate variable name '{display_name(raw)}'", el,
                           f"first defined at line {other.line}")
-            ident = self.names(raw)
+            ident = names(raw)
             if el.tag == "gf":
                 self.lookup_ids[key] = ident
-            self.ids[key] = ident
+            ids[key] = ident
             self.elements[ident] = el
         for el in elements:  # inline graphical functions first: calls may use them
             gf = el.find("gf")
-            if el.tag in ("aux", "flow") and gf is not None:
-                self.inline[self.ids[canonical(el.attrib["name"])]] = self.graphical(gf)
+            if gf is not None and el.tag in ("aux", "flow"):
+                self.inline[ids[canonical(el.attrib["name"])]] = self.graphical(gf)
         flows_of: dict[str, tuple[str | None, str | None]] = {}
         for el in elements:
             if el.tag == "stock":
                 self.stock_flows(el, flows_of)
+        nodes = model.nodes
         for el in elements:
-            model.nodes.append(self.node(el, flows_of))
-        model.nodes.extend(self.extra_lookups)
+            nodes.append(self.node(el, flows_of))
+        nodes.extend(self.extra_lookups)
         for g in groups:
             self.group(g, model)
 
     def node(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> Any:
         raw = el.attrib["name"]
         ident = self.ids[canonical(raw)]
-        for child in el.children:
-            if child.tag in ("dimensions", "element") and child.standard:
-                self.unsupported("arrays", child)
-            if child.tag in ("conveyor", "queue") and child.standard:
-                self.unsupported(f"{child.tag}s", child)
+        children = el.standard_children()
+        if not _UNSUPPORTED_CHILDREN.isdisjoint(children):
+            for child in el.children:  # the first one, in document order
+                if child.tag in ("dimensions", "element") and child.standard:
+                    self.unsupported("arrays", child)
+                if child.tag in ("conveyor", "queue") and child.standard:
+                    self.unsupported(f"{child.tag}s", child)
         label = display_name(raw)
+        units, doc = children.get("units"), children.get("doc")
         common: dict[str, Any] = {
             "id": ident,
-            "label": self.extension(el, "label", label if label != ident else None),
-            "unit": self.text_of(el, "units"),
-            "description": self.text_of(el, "doc"),
-            "pos": _pos(line=el.line, column=el.column),
+            "label": label if label != ident else None,
+            "unit": (units.text.strip() or None) if units is not None else None,
+            "description": (doc.text.strip() or None) if doc is not None else None,
+            "pos": make_pos(el.line, el.column),
         }
-        group = self.extension(el, "group", None)
-        if group is not None:
-            common["group"] = group
-        if el.tag == "gf":
-            return LookupDef(lookup=self.graphical(el), **common)
-        plain = self.ext(el, "node")
+        foreign = el.foreign  # loopdsl's own marks below, if any
+        if foreign:
+            common["label"] = self.extension(el, "label", common["label"])
+            group = self.extension(el, "group", None)
+            if group is not None:
+                common["group"] = group
+        tag = el.tag
+        if tag == "gf":
+            return _lookup_def(lookup=self.graphical(el), **common)
+        plain = self.ext(el, "node") if foreign else None
         if plain is not None:
             parts = {k: self.attr_expr(plain, k) for k in ("initial", "push", "decay", "capacity")}
-            return PlainNode(implicit=plain.attrib.get("implicit") == "true", **parts, **common)
+            return _plain(implicit=plain.attrib.get("implicit") == "true", **parts, **common)
         expr: Expr | None = None
-        if self.ext(el, "no_equation") is None:  # loopdsl's mark for "none was written"
-            eqn = el.find("eqn")
+        if not foreign or self.ext(el, "no_equation") is None:  # "none was written"
+            eqn = children.get("eqn")
             if eqn is None or not eqn.text.strip():
-                if el.tag == "stock":
+                if tag == "stock":
                     self.fail(f"stock '{label}' has no initial value (<eqn>)", el)
-                self.fail(f"{el.tag} '{label}' has no equation (<eqn>)", el)
+                self.fail(f"{tag} '{label}' has no equation (<eqn>)", el)
             self.current = ident
             try:
                 expr = self.equation(eqn)
             finally:
                 self.current = None
-        if el.tag == "stock":
-            if el.find("gf") is not None:
-                self.fail(f"stock '{label}' has a graphical function", el.find("gf"))
-            capacity = self.ext(el, "capacity")
-            return Stock(initial=expr, non_negative=self.non_negative(el),
-                         capacity=self.equation(capacity) if capacity is not None else None,
-                         **common)
+        if tag == "stock":
+            if "gf" in children:
+                self.fail(f"stock '{label}' has a graphical function", children["gf"])
+            capacity = self.ext(el, "capacity") if foreign else None
+            return _stock(initial=expr, non_negative=self.non_negative(el),
+                          capacity=self.equation(capacity) if capacity is not None else None,
+                          **common)
         lookup = self.inline.get(ident)
-        if el.tag == "flow":
+        if tag == "flow":
             source, target = flows_of.get(ident, (None, None))
-            rerouted = self.ext(el, "to")
+            rerouted = self.ext(el, "to") if foreign else None
             if rerouted is not None:  # its stock takes it in through a generated flow
                 target = self.ref(rerouted.text, rerouted) if rerouted.text.strip() else None
-            return Flow(equation=expr, lookup=lookup, source=source, target=target,
-                        non_negative=self.non_negative(el), **common)
-        kind = self.extension(el, "kind", None)
+            return _flow(equation=expr, lookup=lookup, source=source, target=target,
+                         non_negative=self.non_negative(el), **common)
+        kind = self.extension(el, "kind", None) if foreign else None
         if kind == "aux" or lookup is not None or (expr is not None and not _is_literal(expr)):
-            return Aux(equation=expr, lookup=lookup, **common)
-        return Constant(equation=expr, **common)
+            return _aux(equation=expr, lookup=lookup, **common)
+        return _constant(equation=expr, **common)
 
     def stock_flows(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> None:
         stock = self.ids[canonical(el.attrib["name"])]
@@ -364,15 +391,16 @@ class Reader:
         text = eqn.text
 
         line, column = eqn.text_line or eqn.line, eqn.text_column or 1
-        multiline = "\n" in text
 
         def where(offset: int) -> Pos:
-            if multiline:
+            return make_pos(line, column + offset)
+
+        if "\n" in text:
+            def where(offset: int) -> Pos:  # noqa: F811 - a position past a line break
                 newlines = text.count("\n", 0, offset)
                 if newlines:
-                    return _pos(line=eqn.text_line + newlines,
-                                column=offset - text.rfind("\n", 0, offset))
-            return _pos(line=line, column=column + offset)
+                    return make_pos(eqn.text_line + newlines, offset - text.rfind("\n", 0, offset))
+                return make_pos(line, column + offset)
 
         try:
             return parse_equation(text, self.resolve, self.resolve_call, where)
@@ -438,8 +466,7 @@ class Reader:
         if kind not in ("continuous", "extrapolate", "discrete"):
             self.fail(f"graphical function type '{kind}' is not supported", gf,
                       "use continuous, extrapolate or discrete")
-        return Lookup(xs=xs, ys=ys, interpolation=kind,  # type: ignore[arg-type]
-                      pos=Pos(line=gf.line, column=gf.column))
+        return _lookup(xs=xs, ys=ys, interpolation=kind, pos=make_pos(gf.line, gf.column))
 
     def points(self, el: XNode) -> list[float]:
         sep = el.attrib.get("sep", ",")
@@ -488,6 +515,8 @@ class Reader:
 
 def _is_literal(expr: Expr) -> bool:
     """True for an equation of numbers only: an XMILE constant."""
+    if type(expr) is Num:
+        return True
     return not any(isinstance(e, (Name, Call)) for e in walk(expr))
 
 

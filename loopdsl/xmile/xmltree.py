@@ -12,7 +12,6 @@ entities and entity-expansion bombs) are refused; nothing is ever fetched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator
 from xml.parsers import expat
 
@@ -27,24 +26,47 @@ XMILE_NAMESPACES = frozenset({
 })
 
 
-@dataclass
 class XNode:
     """One element: local tag name, namespace URI, attributes, text and children."""
 
+    __slots__ = ("tag", "ns", "attrib", "line", "column", "children", "text", "text_line",
+                 "text_column", "foreign", "_index")
     tag: str
     ns: str
     attrib: dict[str, str]
     line: int
     column: int
-    children: list["XNode"] = field(default_factory=list)
-    text: str = ""
-    text_line: int = 0
-    text_column: int = 0
+    children: list["XNode"]
+    text: str
+    text_line: int
+    text_column: int
+    # True once a child element outside the XMILE namespaces is added (a vendor
+    # extension): find_ns() needs no index for an element without one.
+    foreign: bool
     # First child by tag (standard ones) and by (namespace, tag), built on the first
     # lookup: readers ask each element for several children. Reset it (None) after
     # changing ``children`` of an element already searched.
-    _index: "tuple[dict[str, XNode], dict[tuple[str, str], XNode]] | None" = field(
-        default=None, repr=False, compare=False)
+    _index: "tuple[dict[str, XNode], dict[tuple[str, str], XNode]] | None"
+
+    def __init__(self, tag: str, ns: str, attrib: dict[str, str], line: int, column: int,
+                 children: "list[XNode] | None" = None, text: str = "", text_line: int = 0,
+                 text_column: int = 0) -> None:
+        self.tag = tag
+        self.ns = ns
+        self.attrib = attrib
+        self.line = line
+        self.column = column
+        self.children = [] if children is None else children
+        self.text = text
+        self.text_line = text_line
+        self.text_column = text_column
+        self.foreign = children is not None and any(c.ns not in XMILE_NAMESPACES
+                                                    for c in children)
+        self._index = None
+
+    def __repr__(self) -> str:
+        return (f"XNode(tag={self.tag!r}, ns={self.ns!r}, attrib={self.attrib!r}, "
+                f"line={self.line}, column={self.column}, children={len(self.children)})")
 
     @property
     def standard(self) -> bool:
@@ -62,9 +84,13 @@ class XNode:
             self._index = (standard, qualified)
         return self._index
 
+    def standard_children(self) -> "dict[str, XNode]":
+        """The first standard child element of each tag, by tag."""
+        return (self._index or self._children_by_tag())[0]
+
     def find(self, tag: str) -> "XNode | None":
         """The first standard child element with this tag."""
-        return self._children_by_tag()[0].get(tag)
+        return (self._index or self._children_by_tag())[0].get(tag)
 
     def find_ns(self, ns: str, tag: str) -> "XNode | None":
         """The first child element with this namespace URI and tag.
@@ -72,7 +98,9 @@ class XNode:
         >>> parse_xml('<a xmlns:x="urn:x"><x:b/><b/></a>').find_ns("urn:x", "b").ns
         'urn:x'
         """
-        return self._children_by_tag()[1].get((ns, tag))
+        if not self.foreign and ns not in XMILE_NAMESPACES:
+            return None  # no child element outside the XMILE namespaces
+        return (self._index or self._children_by_tag())[1].get((ns, tag))
 
     def findall(self, tag: str) -> list["XNode"]:
         """Every standard child element with this tag."""
@@ -109,7 +137,7 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
     stack: list[XNode] = []
     root: list[XNode] = []
     texts: list[list[str]] = []
-    scopes: list[dict[str, str]] = []
+    scopes: list[dict[str, str] | None] = []  # per open element: its xmlns declarations
 
     def refuse(*_args: object) -> None:
         raise LoopError([source.diagnostic(
@@ -117,32 +145,34 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
             parser.CurrentLineNumber, parser.CurrentColumnNumber + 1,
             "remove the <!ENTITY ...> declaration")])
 
-    split_cache: dict[tuple[str, int], tuple[str, str]] = {}  # valid while no xmlns is open
+    split_cache: dict[str, tuple[str, str]] = {}  # tag -> (uri, local) in the open scopes
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        scope = {}
-        plain = True  # no namespace declaration and no prefixed attribute
-        for key, value in attrs.items():
-            if key == "xmlns":
-                scope[""] = value
-            elif key.startswith("xmlns:"):
-                scope[key[6:]] = value
-            if ":" in key or key == "xmlns":
-                plain = False
-        if scope:
-            split_cache.clear()  # a new declaration may rebind a prefix below here
-        scopes.append(scope)
-        cache_key = (name, len(scopes))
-        found = split_cache.get(cache_key)
+        if attrs and ("xmlns" in attrs or ":" in "".join(attrs)):
+            # namespace declarations or prefixed attributes: the general path
+            scope = {}
+            for key, value in attrs.items():
+                if key == "xmlns":
+                    scope[""] = value
+                elif key.startswith("xmlns:"):
+                    scope[key[6:]] = value
+            if scope:
+                split_cache.clear()  # a new declaration may rebind a prefix below here
+            scopes.append(scope)
+            attrs = {k.rpartition(":")[2]: v for k, v in attrs.items()
+                     if k != "xmlns" and not k.startswith("xmlns:")}
+        else:
+            scopes.append(None)
+        found = split_cache.get(name)
         if found is None:
-            found = split_cache[cache_key] = _split(name, scopes)
-        uri, local = found
-        attrib = attrs if plain else {k.rpartition(":")[2]: v for k, v in attrs.items()
-                                      if k != "xmlns" and not k.startswith("xmlns:")}
-        node = XNode(local, uri, attrib, parser.CurrentLineNumber,
+            found = split_cache[name] = _split(name, [s for s in scopes if s])
+        node = XNode(found[1], found[0], attrs, parser.CurrentLineNumber,
                      parser.CurrentColumnNumber + 1)
         if stack:
-            stack[-1].children.append(node)
+            parent = stack[-1]
+            parent.children.append(node)
+            if found[0] not in XMILE_NAMESPACES:
+                parent.foreign = True
         else:
             root.append(node)
         stack.append(node)
@@ -152,15 +182,19 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
         node = stack.pop()
         if scopes.pop():
             split_cache.clear()  # its prefixes go out of scope
-        node.text = "".join(texts.pop())
+        parts = texts.pop()
+        if parts:
+            node.text = parts[0] if len(parts) == 1 else "".join(parts)
 
     def data(chunk: str) -> None:
         if stack:
-            node = stack[-1]
-            if not texts[-1] and not node.text_line:
-                node.text_line = parser.CurrentLineNumber
-                node.text_column = parser.CurrentColumnNumber + 1
-            texts[-1].append(chunk)
+            parts = texts[-1]
+            if not parts:
+                node = stack[-1]
+                if not node.text_line:
+                    node.text_line = parser.CurrentLineNumber
+                    node.text_column = parser.CurrentColumnNumber + 1
+            parts.append(chunk)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
