@@ -39,6 +39,7 @@ _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "mod": "m
 _UNARY_FUNCS = {"abs", "exp", "ln", "log10", "sqrt", "int", "sin", "cos", "tan", "arcsin",
                 "arccos", "arctan"}
 RANDOM_KINDS = ("random", "normal", "lognormal", "poisson", "exprnd")
+_KINDS = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux", Constant: "const"}
 
 
 class Param:
@@ -48,7 +49,7 @@ class Param:
         self.index = index
 
 
-@dataclass
+@dataclass(slots=True)
 class Var:
     """One simulated variable.
 
@@ -97,7 +98,7 @@ class Lowerer:
         self.start = start
         self.stop = stop
         self.nodes = {n.id: n for n in model.nodes}
-        self.lookups = {n.id: n for n in model.nodes if isinstance(n, LookupDef)}
+        self.lookups = {n.id: n for n in model.nodes if type(n) is LookupDef}
         self.overrides = dict(overrides)
         self.vars: list[Var] = []
         self.index: dict[str, int] = {}
@@ -108,6 +109,7 @@ class Lowerer:
         self.uses_random = False
         self.owner = ""
         self._folding: set[str] = set()
+        self.reads: dict[str, IR] = {}  # a model variable's name -> its read, one shared tuple
 
     # -- variables ---------------------------------------------------------
 
@@ -116,9 +118,9 @@ class Lowerer:
         while id in self.index:
             k += 1
             id = f"{base}#{k}"
-        self.index[id] = len(self.vars)
-        self.vars.append(Var(id=id, kind=kind, owner=owner, visible=visible))
-        return self.index[id]
+        index = self.index[id] = len(self.vars)
+        self.vars.append(Var(id, kind, owner, visible))
+        return index
 
     def run(self) -> System:
         model = self.model
@@ -127,39 +129,41 @@ class Lowerer:
                 raise _error(model, f"cannot set '{name}': the model has no such variable",
                              hint=did_you_mean(name, [n for n in self.nodes
                                                       if n not in self.lookups]))
-        variables = [n for n in model.nodes if not isinstance(n, LookupDef)]
-        kinds = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux", Constant: "const"}
+        variables = [n for n in model.nodes if type(n) is not LookupDef]
+        overrides = self.overrides
         for node in variables:
-            kind = kinds[type(node)]
-            if isinstance(node, (Aux, Flow)) and node.equation is None and node.lookup is None \
-                    and node.id not in self.overrides:
+            kind = _KINDS[type(node)]
+            if kind == "aux" and node.equation is None and node.lookup is None \
+                    and node.id not in overrides:
                 kind = "plain"
-            if node.id in self.overrides and isinstance(node, (Aux, Flow)):
-                kind = "aux"
-            self.new_var(node.id, kind, node.id)
+            self.reads.setdefault(node.id, ("var", self.new_var(node.id, kind, node.id), 0))
         self.links_into: dict[str, list[Link]] = {}
         for link in model.links:
             self.links_into.setdefault(link.target, []).append(link)
         self.flows_of = self._flows_of(variables)
+        expr, vars_, index = self.expr, self.vars, self.index
         for node in variables:
             self.owner = node.id
-            var = self.vars[self.index[node.id]]
-            if isinstance(node, Stock):
-                self.stock(node, var)
-            elif isinstance(node, Constant):
-                var.init = self.value_override(node.id) or (
-                    self.expr(node.equation) if node.equation is not None else ZERO)
-            elif var.kind == "plain":
+            var = vars_[index[node.id]]
+            kind = type(node)
+            if var.kind == "plain":  # its links first, then its override (as before)
                 self.plain(node, var)
+                continue
+            override = self.value_override(node.id) if overrides else None
+            if kind is Stock:
+                self.stock(node, var, override)
+                var.non_negative = node.non_negative
+            elif kind is Constant:
+                var.init = override or (
+                    expr(node.equation) if node.equation is not None else ZERO)
             else:
-                override = self.value_override(node.id)
                 if override is not None:
                     e = override
                 else:
-                    e = self.expr(node.equation) if node.equation is not None else ("time",)
+                    e = expr(node.equation) if node.equation is not None else ("time",)
                     if node.lookup is not None:
                         e = ("lookup", self.table(node.lookup), e)
-                if isinstance(node, Flow) and node.non_negative:
+                if kind is Flow and node.non_negative:
                     e = ("op", "max", (e, ZERO))
                 var.step = var.init = e
         words = {"gain 1": "gain 1", "delay 1": "delay 1 time unit"}
@@ -168,10 +172,6 @@ class Lowerer:
                                  f"{len(links)} link{'s' if len(links) > 1 else ''} that "
                                  f"give{'s' if len(links) == 1 else ''} none: "
                                  + ", ".join(links))
-        for node in variables:
-            if isinstance(node, Stock) and node.non_negative:
-                var = self.vars[self.index[node.id]]
-                var.non_negative = True
         return System(self.vars, self.tables, self.warnings, self.index, self.start, self.stop,
                       self.dt, sum(1 for v in self.overrides.values() if isinstance(v, Param)),
                       self.uses_random)
@@ -188,19 +188,20 @@ class Lowerer:
 
     def _flows_of(self, variables: list[Any]) -> dict[str, tuple[list[str], list[str]]]:
         flows: dict[str, tuple[list[str], list[str]]] = {}
+        flow_nodes = []
         for node in variables:
-            if isinstance(node, Stock):
+            if type(node) is Stock:
                 flows[node.id] = (list(node.inflows), list(node.outflows))
-        for node in variables:
-            if isinstance(node, Flow):
-                if node.target in flows and node.id not in flows[node.target][0]:
-                    flows[node.target][0].append(node.id)
-                if node.source in flows and node.id not in flows[node.source][1]:
-                    flows[node.source][1].append(node.id)
+            elif type(node) is Flow:
+                flow_nodes.append(node)
+        for node in flow_nodes:
+            if node.target in flows and node.id not in flows[node.target][0]:
+                flows[node.target][0].append(node.id)
+            if node.source in flows and node.id not in flows[node.source][1]:
+                flows[node.source][1].append(node.id)
         return flows
 
-    def stock(self, node: Stock, var: Var) -> None:
-        override = self.value_override(node.id)
+    def stock(self, node: Stock, var: Var, override: IR | None) -> None:
         if override is not None:
             var.init = override
         else:
@@ -354,10 +355,30 @@ class Lowerer:
     # -- expressions -------------------------------------------------------
 
     def expr(self, e: Expr) -> IR:
-        if isinstance(e, Num):
+        kind = type(e)  # the most frequent kinds first, by exact type (no subclasses)
+        if kind is Name:
+            read = self.reads.get(e.name)
+            return read if read is not None else self.name(e)
+        if kind is Num:
             return ("num", float(e.value))
-        if isinstance(e, Name):
-            return self.name(e)
+        if kind is Binary:  # operands that are names or numbers inline: most are
+            left, right = e.left, e.right
+            kind = type(left)
+            if kind is Name and left.name in self.reads:
+                left = self.reads[left.name]
+            else:
+                left = ("num", float(left.value)) if kind is Num else self.expr(left)
+            kind = type(right)
+            if kind is Name and right.name in self.reads:
+                right = self.reads[right.name]
+            else:
+                right = ("num", float(right.value)) if kind is Num else self.expr(right)
+            op = e.op
+            if op == "+" or op == "-":
+                return _add(left, right, 1 if op == "+" else -1)
+            return ("op", _BINARY[op], (left, right))
+        if kind is Call:
+            return self.call(e)
         if isinstance(e, Unary):
             inner = self.expr(e.operand)
             if e.op == "+":
@@ -365,24 +386,8 @@ class Lowerer:
             if e.op == "-":
                 return ("num", -inner[1]) if inner[0] == "num" else ("op", "neg", (inner,))
             return ("op", "not", (inner,))
-        if isinstance(e, Binary):
-            left, right = self.expr(e.left), self.expr(e.right)
-            if e.op in ("+", "-"):
-                signs: list[int] = []
-                terms: list[IR] = []
-                for part, sign in ((left, 1), (right, 1 if e.op == "+" else -1)):
-                    if part[0] == "sum":
-                        signs.extend(s * sign for s in part[1])
-                        terms.extend(part[2])
-                    else:
-                        signs.append(sign)
-                        terms.append(part)
-                return ("sum", tuple(signs), tuple(terms))
-            return ("op", _BINARY[e.op], (left, right))
         if isinstance(e, If):
             return ("op", "where", (self.expr(e.cond), self.expr(e.then), self.expr(e.orelse)))
-        if isinstance(e, Call):
-            return self.call(e)
         raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
 
     def name(self, e: Name) -> IR:
@@ -554,6 +559,22 @@ class Lowerer:
         args = [e.args[0], e.args[1]] + ([e.args[3]] if len(e.args) > 3 else [])
         source, trend = self._trend(Call(func="trend", args=args, pos=e.pos))
         return ("op", "mul", (source, ("sum", (1, 1), (ONE, ("op", "mul", (trend, horizon))))))
+
+
+def _add(left: IR, right: IR, sign: int) -> IR:
+    """``left + sign * right`` as one flat sum (sums inside are spread out).
+
+    >>> _add(("sum", (1, -1), (("var", 0, 0), ("var", 1, 0))), ("num", 2.0), -1)
+    ('sum', (1, -1, -1), (('var', 0, 0), ('var', 1, 0), ('num', 2.0)))
+    """
+    if left[0] == "sum":
+        signs, terms = left[1], left[2]
+    else:
+        signs, terms = (1,), (left,)
+    if right[0] == "sum":
+        return ("sum", signs + (right[1] if sign == 1 else tuple(-s for s in right[1])),
+                terms + right[2])
+    return ("sum", signs + (sign,), terms + (right,))
 
 
 def _divisor(delay: float, dt: float) -> float:

@@ -15,7 +15,7 @@ not thousands. Rows are variables, columns are runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -82,75 +82,121 @@ def as_index(slots: list[int]) -> Any:
     return np.array(slots, dtype=np.intp)
 
 
-def fold(e: IR) -> IR:
-    """Fold operations on numbers into numbers (numpy arithmetic: 1/0 is inf, not an error)."""
-    tag = e[0]
-    if tag == "op":
-        args = tuple(fold(a) for a in e[2])
-        if e[1] in _FOLD and all(a[0] == "num" for a in args):
-            with np.errstate(all="ignore"):
-                value = _FOLD[e[1]](*[np.float64(a[1]) for a in args])
-            return ("num", float(value))
-        if e[1] == "where" and args[0][0] == "num":
-            return args[1] if args[0][1] != 0 else args[2]
-        return ("op", e[1], args)
-    if tag == "sum":
-        args = tuple(fold(a) for a in e[2])
-        if all(a[0] == "num" for a in args):
-            with np.errstate(all="ignore"):
-                total = np.float64(0.0)
-                for s, a in zip(e[1], args):
-                    total = total + s * np.float64(a[1])
-            return ("num", float(total))
-        if len(args) == 1 and e[1][0] == 1:
-            return args[0]
-        return ("sum", e[1], args)
-    if tag == "lookup":
-        return ("lookup", e[1], fold(e[2]))
-    if tag == "rand":
-        return ("rand", e[1], tuple(fold(a) for a in e[2]))
-    return e
+def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]]:
+    """A function that folds an IR tree and reads its shape in one walk, and its lag table.
 
+    ``scan(e, leaves, now)`` returns ``(folded, shape)``: operations on numbers become
+    numbers (numpy arithmetic: 1/0 is inf, not an error) and a WHERE on a number picks its
+    branch; the shape key names the operators, with leaves (numbers, ``(index, lag)`` reads,
+    parameters, tables) appended to ``leaves`` in preorder; ``now`` gets the variables read
+    at the same time; the lag table maps each variable read with a delay to its largest lag.
 
-def shape_of(e: IR, tables: list, leaves: list[Any]) -> Any:
-    """The shape key of an IR tree; appends its leaves (preorder) to ``leaves``."""
-    tag = e[0]
-    if tag == "num":
-        leaves.append(e[1])
-        return "num"
-    if tag == "var":
-        leaves.append((e[1], e[2]))
-        return "cur" if e[2] == 0 else "lag"
-    if tag == "param":
-        leaves.append(e[1])
-        return "param"
-    if tag in ("time", "step"):
-        return tag
-    if tag == "op":
-        return ("op", e[1]) + tuple(shape_of(a, tables, leaves) for a in e[2])
-    if tag == "sum":
-        return ("sum", e[1]) + tuple(shape_of(a, tables, leaves) for a in e[2])
-    if tag == "lookup":
-        leaves.append(e[1])
-        return ("lookup", tables[e[1]].interpolation, shape_of(e[2], tables, leaves))
-    if tag == "rand":
-        return ("rand", e[1]) + tuple(shape_of(a, tables, leaves) for a in e[2])
-    raise AssertionError(tag)  # pragma: no cover
+    >>> scan, lagged = scanner([])
+    >>> leaves, now = [], set()
+    >>> scan(("sum", (1, -1), (("var", 3, 0), ("op", "mul", (("num", 2.0), ("var", 4, 2))))),
+    ...      leaves, now)[1]
+    ('sum', (1, -1), 'cur', ('op', 'mul', 'num', 'lag'))
+    >>> leaves, now, lagged
+    ([(3, 0), 2.0, (4, 2)], {3}, {4: 2})
+    >>> scan(("op", "where", (("num", 0.0), ("var", 3, 0), ("op", "add", (("num", 1.0),
+    ...       ("num", 2.0))))), [], set())
+    (('num', 3.0), 'num')
+    """
+    lagged: dict[int, int] = {}
 
-
-def refs(e: IR, out: dict[int, int]) -> dict[int, int]:
-    """Variables an IR tree reads: index -> largest lag."""
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        tag = node[0]
+    def scan(e: IR, leaves: list[Any], now: set[int]) -> tuple[IR, Any]:
+        tag = e[0]
+        if tag == "op" or tag == "sum":
+            name = e[1]
+            if name == "where" and tag == "op":
+                return where(e, leaves, now)
+            mark = len(leaves)
+            args: list[IR] = []
+            shape: list[Any] = [tag, name]
+            numbers, changed = True, False
+            for a in e[2]:  # leaves inline: most arguments are reads and numbers
+                t = a[0]
+                if t == "var":
+                    i, lag = a[1], a[2]
+                    leaves.append(a[1:])
+                    if lag == 0:
+                        now.add(i)
+                        shape.append("cur")
+                    else:
+                        if lagged.get(i, 0) < lag:
+                            lagged[i] = lag
+                        shape.append("lag")
+                    numbers = False
+                    args.append(a)
+                elif t == "num":
+                    leaves.append(a[1])
+                    shape.append("num")
+                    args.append(a)
+                else:
+                    folded, sub = scan(a, leaves, now)
+                    if folded is not a:
+                        changed = True
+                    if folded[0] != "num":
+                        numbers = False
+                    args.append(folded)
+                    shape.append(sub)
+            if numbers:
+                if tag == "sum":
+                    with np.errstate(all="ignore"):
+                        total = np.float64(0.0)
+                        for s, a in zip(name, args):
+                            total = total + s * np.float64(a[1])
+                    value = float(total)
+                elif name in _FOLD:
+                    with np.errstate(all="ignore"):
+                        value = float(_FOLD[name](*[np.float64(a[1]) for a in args]))
+                else:
+                    return (e if not changed else (tag, name, tuple(args))), tuple(shape)
+                del leaves[mark:]
+                leaves.append(value)
+                return ("num", value), "num"
+            if tag == "sum" and len(args) == 1 and name[0] == 1:
+                return args[0], shape[2]
+            return (e if not changed else (tag, name, tuple(args))), tuple(shape)
         if tag == "var":
-            out[node[1]] = max(out.get(node[1], 0), node[2])
-        elif tag in ("op", "sum", "rand"):
-            stack.extend(node[2])
-        elif tag == "lookup":
-            stack.append(node[2])
-    return out
+            i, lag = e[1], e[2]
+            leaves.append(e[1:])
+            if lag == 0:
+                now.add(i)
+                return e, "cur"
+            if lagged.get(i, 0) < lag:
+                lagged[i] = lag
+            return e, "lag"
+        if tag == "num":
+            leaves.append(e[1])
+            return e, "num"
+        if tag == "param":
+            leaves.append(e[1])
+            return e, "param"
+        if tag == "time" or tag == "step":
+            return e, tag
+        if tag == "lookup":
+            leaves.append(e[1])
+            arg, shape = scan(e[2], leaves, now)
+            return ("lookup", e[1], arg), ("lookup", tables[e[1]].interpolation, shape)
+        if tag == "rand":
+            parts = [scan(a, leaves, now) for a in e[2]]
+            return (("rand", e[1], tuple([p[0] for p in parts])),
+                    ("rand", e[1]) + tuple([p[1] for p in parts]))
+        raise AssertionError(tag)  # pragma: no cover
+
+    def where(e: IR, leaves: list[Any], now: set[int]) -> tuple[IR, Any]:
+        mark = len(leaves)
+        cond, then, orelse = e[2]
+        cond, shape = scan(cond, leaves, now)
+        if cond[0] == "num":  # only the chosen branch remains
+            del leaves[mark:]
+            return scan(then if cond[1] != 0 else orelse, leaves, now)
+        parts = [scan(then, leaves, now), scan(orelse, leaves, now)]
+        return (("op", "where", (cond, parts[0][0], parts[1][0])),
+                ("op", "where", shape, parts[0][1], parts[1][1]))
+
+    return scan, lagged
 
 
 def _now(e: IR) -> set[int]:
@@ -169,46 +215,34 @@ def _now(e: IR) -> set[int]:
     return found
 
 
-class _Memo:
-    """Per-expression results computed once (init and step share most expressions)."""
-
-    def __init__(self, tables: list):
-        self.tables = tables
-        self._now: dict[int, set[int]] = {}
-        self._shape: dict[int, tuple[Any, list[Any]]] = {}
-
-    def now(self, e: IR) -> set[int]:
-        key = id(e)
-        found = self._now.get(key)
-        if found is None:
-            found = self._now[key] = _now(e)
-        return found
-
-    def shape(self, e: IR) -> tuple[Any, list[Any]]:
-        key = id(e)
-        found = self._shape.get(key)
-        if found is None:
-            leaves: list[Any] = []
-            found = self._shape[key] = (shape_of(e, self.tables, leaves), leaves)
-        return found
+_Scanned = tuple  # (shape, leaves, now) of one folded expression
 
 
-def _levels(system: System, members: list[int], exprs: dict[int, IR], what: str,
-            memo: _Memo) -> list[list[int]]:
-    """Members sorted into dependency levels (Kahn); a cycle is a LoopError."""
-    inside = set(members)
-    nows = {i: memo.now(exprs[i]) for i in members}
-    deps = {i: {d for d in nows[i] if d in inside and d != i} for i in members}
-    selfloops = [i for i in members if i in nows[i]]
-    if selfloops:
-        v = system.vars[selfloops[0]]
-        raise LoopError(f"{what}: '{v.owner}' depends on its own value at the same time")
-    users: dict[int, list[int]] = {i: [] for i in members}
-    for i, ds in deps.items():
-        for d in ds:
-            users[d].append(i)
-    remaining = {i: len(ds) for i, ds in deps.items()}
-    level = [i for i in members if remaining[i] == 0]
+def _levels(system: System, members: list[int], scanned: dict[int, _Scanned], what: str,
+            phase: str) -> list[list[int]]:
+    """Members sorted into dependency levels (Kahn); a cycle is a LoopError.
+
+    The first level keeps the members' order, later ones are sorted by index.
+    """
+    inside = None if len(members) == len(system.vars) else set(members)
+    users: dict[int, list[int]] = {}
+    remaining: dict[int, int] = {}
+    level: list[int] = []
+    for i in members:
+        now = scanned[i][2]
+        if now and i in now:
+            raise LoopError(f"{what}: '{system.vars[i].owner}' depends on its own value "
+                            "at the same time")
+        deps = now if inside is None or not now else now & inside
+        if not deps:
+            level.append(i)
+            continue
+        remaining[i] = len(deps)
+        for d in deps:
+            if d in users:
+                users[d].append(i)
+            else:
+                users[d] = [i]
     levels: list[list[int]] = []
     done = 0
     while level:
@@ -216,44 +250,54 @@ def _levels(system: System, members: list[int], exprs: dict[int, IR], what: str,
         done += len(level)
         nxt = []
         for i in level:
-            for u in users[i]:
-                remaining[u] -= 1
-                if remaining[u] == 0:
-                    nxt.append(u)
+            if i in users:
+                for u in users[i]:
+                    remaining[u] -= 1
+                    if remaining[u] == 0:
+                        nxt.append(u)
         level = sorted(nxt)
     if done < len(members):
-        import networkx as nx
-
-        G = nx.DiGraph((d, i) for i, ds in deps.items() for d in ds if remaining[i] > 0)
-        try:
-            cycle = [system.vars[u].owner for u, _ in nx.find_cycle(G)]
-        except nx.NetworkXNoCycle:  # pragma: no cover
-            cycle = []
-        names = []
-        for c in cycle:
-            if c not in names:
-                names.append(c)
-        raise LoopError(f"{what}: circular definition " + " -> ".join(names + names[:1])
-                        + " (no stock or delay breaks it)")
+        _cycle(system, members, phase, remaining, what)
     return levels
 
 
-def _group(system: System, levels: list[list[int]], exprs: dict[int, IR], memo: _Memo,
+def _cycle(system: System, members: list[int], phase: str, remaining: dict[int, int],
+           what: str) -> None:
+    """Raise the LoopError naming a cycle among the members left unordered."""
+    import networkx as nx
+
+    inside = set(members)
+    exprs = {i: getattr(system.vars[i], phase) or ("num", 0.0) for i in members}
+    deps = {i: {d for d in _now(exprs[i]) if d in inside and d != i} for i in members}
+    G = nx.DiGraph((d, i) for i, ds in deps.items() for d in ds if remaining.get(i, 0) > 0)
+    try:
+        cycle = [system.vars[u].owner for u, _ in nx.find_cycle(G)]
+    except nx.NetworkXNoCycle:  # pragma: no cover
+        cycle = []
+    names = []
+    for c in cycle:
+        if c not in names:
+            names.append(c)
+    raise LoopError(f"{what}: circular definition " + " -> ".join(names + names[:1])
+                    + " (no stock or delay breaks it)")
+
+
+def _group(levels: list[list[int]], scanned: dict[int, _Scanned],
            plain_of: dict[int, bool] | None = None) -> list[Group]:
     groups: list[Group] = []
     for level in levels:
-        by_key: dict[Any, Group] = {}
+        by_key: dict[Any, tuple[Group, list[list[Any]]]] = {}
         for i in level:
-            shape, leaves = memo.shape(exprs[i])
-            plain = bool(plain_of and plain_of.get(i))
-            key = (shape, plain)
-            group = by_key.get(key)
-            if group is None:
-                group = by_key[key] = Group(shape, [], [[] for _ in leaves], plain)
-                groups.append(group)
-            group.outputs.append(i)
-            for slot_values, value in zip(group.leaves, leaves):
-                slot_values.append(value)
+            info = scanned[i]
+            key = (info[0], bool(plain_of and plain_of[i]))
+            found = by_key.get(key)
+            if found is None:
+                found = by_key[key] = (Group(info[0], [], [], key[1]), [])
+                groups.append(found[0])
+            found[0].outputs.append(i)
+            found[1].append(info[1])
+        for group, rows in by_key.values():
+            group.leaves = [list(column) for column in zip(*rows)]
     return groups
 
 
@@ -264,28 +308,48 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     rows are the results as they are; ``"groups"`` makes each group's outputs contiguous.
     """
     vars_ = system.vars
-    for v in vars_:
+    scan, lagged = scanner(system.tables)
+    init_scanned: dict[int, _Scanned] = {}
+    step_scanned: dict[int, _Scanned] = {}
+    deriv_scanned: dict[int, _Scanned] = {}
+    consts: list[int] = []
+    stocks: list[int] = []
+    dynamic: list[int] = []
+    for i, v in enumerate(vars_):
         shared = v.init is v.step
+        leaves: list[Any] = []
+        now: set[int] = set()
         if v.init is not None:
-            v.init = fold(v.init)
+            v.init, shape = scan(v.init, leaves, now)
+        else:
+            shape = "num"
+            leaves.append(0.0)
+        init_scanned[i] = (shape, leaves, now)
         if v.step is not None:
-            v.step = v.init if shared else fold(v.step)
+            if shared:
+                v.step = v.init
+                step_scanned[i] = init_scanned[i]
+            else:
+                leaves, now = [], set()
+                v.step, shape = scan(v.step, leaves, now)
+                step_scanned[i] = (shape, leaves, now)
         if v.deriv is not None:
-            v.deriv = fold(v.deriv)
-    memo = _Memo(system.tables)
-    consts = [i for i, v in enumerate(vars_) if v.kind == "const"]
-    stocks = [i for i, v in enumerate(vars_) if v.kind == "stock"]
-    dynamic = [i for i, v in enumerate(vars_) if v.kind in ("aux", "plain")]
+            leaves, now = [], set()
+            v.deriv, shape = scan(v.deriv, leaves, now)
+            deriv_scanned[i] = (shape, leaves, now)
+        kind = v.kind
+        if kind == "const":
+            consts.append(i)
+        elif kind == "stock":
+            stocks.append(i)
+        elif kind == "aux" or kind == "plain":
+            dynamic.append(i)
     everyone = list(range(len(vars_)))
-    init_exprs = {i: vars_[i].init if vars_[i].init is not None else ("num", 0.0)
-                  for i in everyone}
-    init_levels = _levels(system, everyone, init_exprs, "initial values", memo)
-    step_exprs = {i: vars_[i].step for i in dynamic}
-    step_levels = _levels(system, dynamic, step_exprs, "algebraic loop", memo)
+    init_levels = _levels(system, everyone, init_scanned, "initial values", "init")
+    step_levels = _levels(system, dynamic, step_scanned, "algebraic loop", "step")
     plain_of = {i: vars_[i].kind == "plain" for i in dynamic}
-    step_groups = _group(system, step_levels, step_exprs, memo, plain_of)
-    deriv_exprs = {i: vars_[i].deriv for i in stocks}
-    deriv_groups = _group(system, [stocks] if stocks else [], deriv_exprs, memo)
+    step_groups = _group(step_levels, step_scanned, plain_of)
+    deriv_groups = _group([stocks] if stocks else [], deriv_scanned)
     stock_order = [i for g in deriv_groups for i in g.outputs]
     if layout == "groups":  # each group's outputs one contiguous block
         order = consts + stock_order + [i for g in step_groups for i in g.outputs]
@@ -297,16 +361,7 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     slot = [0] * len(vars_)
     for k, i in enumerate(order):
         slot[i] = k
-    init_groups = _group(system, init_levels, init_exprs, memo)
-    lagged: dict[int, int] = {}
-    walked: set[int] = set()
-    for v in vars_:
-        for e in (v.init, v.step, v.deriv):
-            if e is not None and id(e) not in walked:
-                walked.add(id(e))
-                for key, lag in refs(e, {}).items():
-                    if lag > 0:
-                        lagged[key] = max(lagged.get(key, 0), lag)
+    init_groups = _group(init_levels, init_scanned)
     nonneg = [(i, vars_[i].inflows, vars_[i].outflows) for i in stocks
               if vars_[i].non_negative and vars_[i].outflows]
     return Plan(system, slot, as_index([slot[i] for i in consts]),
