@@ -37,6 +37,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def keep_built_objects() -> None:
+    """Move every object the collector tracks to its oldest generation, unscanned.
+
+    For a builder that made no reference cycles (nothing for the collector to find),
+    called while :func:`gc_paused`: the model lives on, and otherwise the first
+    allocation after the build would scan its ~100,000 objects in a young collection
+    (50-100 ms at 1,000 stocks), and again in the next generation, to free nothing.
+    Young objects of the rest of the program move too (a cycle among them is freed at
+    the next full collection instead). Skipped if someone else has frozen objects.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()  # every tracked object to the permanent generation ...
+        gc.unfreeze()  # ... and back into the oldest one: lists spliced, nothing scanned
+
+
 def loads(text: str, file: str = "<string>") -> Model:
     """Compile .loop text into a checked model; raise LoopError listing every problem."""
     source = Source(text, file)

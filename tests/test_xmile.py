@@ -259,6 +259,26 @@ def test_bundled_models_round_trip_through_xmile(path):
     assert ours <= {n.id for n in foreign.nodes}
 
 
+def test_reading_leaves_no_reference_cycle():
+    """The reader's objects are freed as soon as they are dropped (loads_xmile moves the
+    model straight to the collector's oldest generation, where a cycle would linger)."""
+    import gc
+
+    from loopdsl.xmile.reader import Reader
+
+    texts = [dumps_xmile(loopdsl.load(path)) for path in MODELS]
+    texts.append(xmile('<stock name="s"><eqn>IF TIME > 2 THEN MAX(1, -x ^ 2) ELSE 0</eqn>'
+                       '<inflow>f</inflow></stock><flow name="f"><eqn>LOOKUP(g, s) * x</eqn>'
+                       '</flow><aux name="x"><eqn>SMTH1(s, 2) + 1</eqn><gf><xscale min="0" '
+                       'max="1"/><ypts>0,1</ypts></gf></aux><gf name="g"><xpts>0,1</xpts>'
+                       '<ypts>1,2</ypts></gf>'))
+    gc.collect()
+    for text in texts:
+        Reader(text, "m.xmile").read()
+    loads_xmile(texts[-1])  # declares no loop: the checker builds no networkx graph
+    assert gc.collect() == 0
+
+
 def test_export_escapes_and_keeps_unicode():
     m = loopdsl.loads('stock 客户 "客户 <&> \\"quoted\\"" initial 1 unit "人/月" '
                       'description "a < b & c"\nflow 注册 = 客户 * 0.1 to 客户')

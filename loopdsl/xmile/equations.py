@@ -343,7 +343,10 @@ def _parse(keys: list[str], texts: list[str], offsets: list[int], resolve: Resol
 
     if keys[0] is _END:
         raise EquationError("the equation is empty", 0)
-    result = expr()
+    try:
+        result = expr()
+    finally:  # the closures name each other: a reference cycle only the collector frees
+        expect = expr = binary = unary = atom = call = None  # type: ignore[assignment]
     if keys[i] is not _END:
         raise EquationError(f"unexpected {texts[i]!r} after a complete expression", offsets[i])
     return result

@@ -209,6 +209,16 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
         message = expat.errors.messages.get(exc.code, str(exc)) if hasattr(exc, "code") \
             else str(exc)
         raise LoopError([source.diagnostic(f"invalid XML: {message}", line, column)]) from None
+    finally:
+        _detach(parser)
     if not root:  # pragma: no cover - expat reports 'no element found' first
         raise LoopError([source.diagnostic("the file has no XML element", 1, 1)])
     return root[0]
+
+
+def _detach(parser: "expat.XMLParserType") -> None:
+    """Drop the handlers: they and the parser refer to each other (a reference cycle that
+    would keep the whole tree alive until the cycle collector runs)."""
+    parser.StartElementHandler = parser.EndElementHandler = None
+    parser.CharacterDataHandler = parser.EntityDeclHandler = None
+    parser.ExternalEntityRefHandler = None
