@@ -17,7 +17,9 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES, arity, arity_words
+from loopdsl.builtins import (
+    BUILTIN_FUNCTIONS, BUILTIN_NAMES, MEMORY_FUNCTIONS, arity, arity_words,
+)
 from loopdsl.errors import Diagnostic, Source, did_you_mean
 from loopdsl.expr import format_expr, instant_references
 from loopdsl.graph import equation_of, to_graph
@@ -25,6 +27,9 @@ from loopdsl.model import (
     Binary, Call, Flow, If, LookupDef, Model, Name, PlainNode, Pos, Stock, Unary,
 )
 
+
+# Stack marks around the first argument of a memory function (read one step late).
+_DELAYED, _DELAYED_END = object(), object()
 
 # Words an equation reads as operators, whatever their case.
 EXPRESSION_KEYWORDS = frozenset({"if", "then", "else", "and", "or", "not", "mod"})
@@ -73,6 +78,7 @@ class Checker:
         self.nodes = {n.id: n for n in model.nodes}
         self.lookups = {n.id for n in model.nodes if isinstance(n, LookupDef)}
         self.variables = [i for i in self.nodes if i not in self.lookups]
+        self.instant: dict[str, set[str]] = {}  # node -> the nodes its equation reads now
         groups = {g.id for g in model.groups}
         for node in model.nodes:
             if node.group is not None and node.group not in groups:
@@ -80,8 +86,12 @@ class Checker:
                            self.locate(node.pos, node.group, r"\bin\s+"),
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
+            main = equation_of(node)
+            if main is not None and node.id not in self.lookups:
+                self.instant[node.id] = set()
             for expr in _expressions(node):
-                self.expression(expr, node.pos)
+                self.expression(expr, node.pos, self.instant.get(node.id) if expr is main
+                                else None)
             if isinstance(node, Flow):
                 for end, word in ((node.source, "from"), (node.target, "to")):
                     if end is not None:
@@ -151,17 +161,27 @@ class Checker:
         self.error(f"undefined node '{name}'", pos, did_you_mean(name, self.variables))
         return False
 
-    def expression(self, expr: Any, fallback: Pos | None) -> None:
-        """Every name an expression reads is a node, every call a known function."""
+    def expression(self, expr: Any, fallback: Pos | None,
+                   instant: set[str] | None = None) -> None:
+        """Every name an expression reads is a node, every call a known function.
+
+        The nodes it reads at the same instant (as :func:`instant_references` lists
+        them, less the names that are no node) are added to ``instant`` if given.
+        """
         if expr is None:
             return
         nodes, lookups = self.nodes, self.lookups
         stack = [expr]  # parents before children, left to right (the order of the errors)
+        delayed = 0  # inside this many first arguments of smooth, delay, INIT, ...
         while stack:
             sub = stack.pop()
             if isinstance(sub, Name):
                 name = sub.name
-                if (name in nodes and name not in lookups) or name.lower() in BUILTIN_NAMES:
+                if name in nodes and name not in lookups:
+                    if instant is not None and not delayed:
+                        instant.add(name)
+                    continue
+                if name.lower() in BUILTIN_NAMES:
                     continue
                 if name in lookups:
                     self.error(f"lookup '{name}' must be called: {name}(x)", sub.pos or fallback)
@@ -175,11 +195,19 @@ class Checker:
                 args = sub.args
                 if sub.func == "lookup" and args and isinstance(args[0], Name):
                     args = args[1:]  # LOOKUP(table, x) names a lookup (call() checks it)
+                elif instant is not None and args and sub.func in MEMORY_FUNCTIONS:
+                    stack.extend(reversed(args[1:]))
+                    stack += (_DELAYED_END, args[0], _DELAYED)
+                    continue
                 stack.extend(reversed(args))
             elif isinstance(sub, Unary):
                 stack.append(sub.operand)
             elif isinstance(sub, If):
                 stack.extend((sub.orelse, sub.then, sub.cond))
+            elif sub is _DELAYED:
+                delayed += 1
+            elif sub is _DELAYED_END:
+                delayed -= 1
 
     def call(self, call: Call, fallback: Pos | None) -> None:
         pos = call.pos or fallback
@@ -261,7 +289,8 @@ class Checker:
             if isinstance(node, Stock) or node.id in lookups:
                 continue
             succ.setdefault(node.id, {})
-            for ref in instant_references(equation_of(node)):
+            refs = self.instant.get(node.id)  # collected by run()'s expression checks
+            for ref in instant_references(equation_of(node)) if refs is None else refs:
                 if ref in instant_nodes:
                     succ.setdefault(ref, {})[node.id] = None
         for link in self.model.links:

@@ -674,3 +674,19 @@ def test_control_character_in_a_label() -> None:
         "U+0001; write \\n for a new line, \\t for a tab\n"
         '    node a "x\ufffdy"\n'
         "           ^")
+
+
+@pytest.mark.parametrize("equation, loop", [
+    ("SMTH1(b, 2) + 1", False),  # smooth, delay and INIT read their first argument late
+    ("DELAY(MAX(b, 1), 2) + (IF TIME > 1 THEN 1 ELSE 0)", False),
+    ("SMTH1(1, b) + 1", True),  # ... and the others now
+    ("SMTH1(SMTH1(b, 1), b) + 1", True),
+    ("IF TIME > 1 THEN INIT(b) ELSE -b", True),
+])
+def test_what_breaks_an_algebraic_loop(equation: str, loop: bool) -> None:
+    text = f"aux a = {equation}\naux b = 2 * a\n"
+    if not loop:
+        loopdsl.loads(text)
+        return
+    with pytest.raises(loopdsl.LoopError, match="algebraic loop: a -> b -> a"):
+        loopdsl.loads(text)
