@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from loopdsl.checker import check
-from loopdsl.construct import constructor, make_pos
+from loopdsl.construct import constructor, from_dict, make_pos
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import walk
 from loopdsl.model import (
@@ -54,8 +54,9 @@ _UNSUPPORTED_CHILDREN = frozenset({"dimensions", "element", "conveyor", "queue"}
 # The reader's values are sound by construction (identifiers it made, floats it converted,
 # expressions its parser built): trusted constructors skip pydantic's validation.
 _pos = constructor(Pos)
-_stock, _flow, _aux, _constant = (constructor(c) for c in (Stock, Flow, Aux, Constant))
-_lookup, _lookup_def, _plain = (constructor(c) for c in (Lookup, LookupDef, PlainNode))
+_stock, _flow, _aux, _constant = (from_dict(c) for c in (Stock, Flow, Aux, Constant))
+_lookup_def, _plain = from_dict(LookupDef), from_dict(PlainNode)
+_lookup = constructor(Lookup)
 
 
 class Reader:
@@ -311,11 +312,13 @@ class Reader:
                 common["group"] = group
         tag = el.tag
         if tag == "gf":
-            return _lookup_def(lookup=self.graphical(el), **common)
+            common["lookup"] = self.graphical(el)
+            return _lookup_def(common)
         plain = self.ext(el, "node") if foreign else None
         if plain is not None:
             parts = {k: self.attr_expr(plain, k) for k in ("initial", "push", "decay", "capacity")}
-            return _plain(implicit=plain.attrib.get("implicit") == "true", **parts, **common)
+            common.update(parts, implicit=plain.attrib.get("implicit") == "true")
+            return _plain(common)
         expr: Expr | None = None
         if not foreign or self.ext(el, "no_equation") is None:  # "none was written"
             eqn = children.get("eqn")
@@ -332,21 +335,28 @@ class Reader:
             if "gf" in children:
                 self.fail(f"stock '{label}' has a graphical function", children["gf"])
             capacity = self.ext(el, "capacity") if foreign else None
-            return _stock(initial=expr, non_negative=self.non_negative(el),
-                          capacity=self.equation(capacity) if capacity is not None else None,
-                          **common)
+            common["initial"] = expr
+            common["non_negative"] = self.non_negative(el)
+            common["capacity"] = self.equation(capacity) if capacity is not None else None
+            return _stock(common)
         lookup = self.inline.get(ident)
         if tag == "flow":
             source, target = flows_of.get(ident, (None, None))
             rerouted = self.ext(el, "to") if foreign else None
             if rerouted is not None:  # its stock takes it in through a generated flow
                 target = self.ref(rerouted.text, rerouted) if rerouted.text.strip() else None
-            return _flow(equation=expr, lookup=lookup, source=source, target=target,
-                         non_negative=self.non_negative(el), **common)
+            common["equation"] = expr
+            common["lookup"] = lookup
+            common["source"] = source
+            common["target"] = target
+            common["non_negative"] = self.non_negative(el)
+            return _flow(common)
         kind = self.extension(el, "kind", None) if foreign else None
+        common["equation"] = expr
         if kind == "aux" or lookup is not None or (expr is not None and not _is_literal(expr)):
-            return _aux(equation=expr, lookup=lookup, **common)
-        return _constant(equation=expr, **common)
+            common["lookup"] = lookup
+            return _aux(common)
+        return _constant(common)
 
     def stock_flows(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> None:
         stock = self.ids[canonical(el.attrib["name"])]
