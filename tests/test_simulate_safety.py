@@ -35,7 +35,9 @@ ALLOWED_NAMES = {"def", "return", "None", "X", "OUT", "b", "n", "t", "PR", "RNG"
                  "_ru", "_rn", "_rl", "_rp", "_re", "where", "minimum", "maximum", "negative",
                  "power", "mod", "abs", "exp", "log", "log10", "sqrt", "floor", "sin", "cos",
                  "tan", "arcsin", "arccos", "arctan", "logical_and", "logical_or",
-                 "logical_not", "continuous", "extrapolate", "discrete"}
+                 "logical_not", "continuous", "extrapolate", "discrete",
+                 # a statement into a slice ends in a ufunc writing there: np.add(..., out=X[0:4])
+                 "out", "add", "subtract", "multiply", "divide"}
 
 
 def hostile_model() -> Model:

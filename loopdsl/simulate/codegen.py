@@ -8,6 +8,11 @@ of a group are arrays bound in the namespace. Each function has the signature
 ``OUT`` every row so far (delayed reads use ``OUT[b - k]``), ``n`` the step, ``t`` the
 time, ``PR`` the per-run parameters, ``DV`` the stock derivatives.
 
+Each phase is written twice from the same statements: for an ensemble's rows (slots x
+runs) a statement into a slice ends in a ufunc writing there (``out=``: no temporary, no
+copy); for a single run (:meth:`Program.one`, 1-D rows, where numpy's indexing costs a
+third) plain assignments, cheaper than ``out=`` on small rows.
+
 If the generated source cannot be compiled (a very deeply nested equation), each group
 that fails is evaluated instead by closures built from the same plan (logged at debug
 level).
@@ -18,12 +23,15 @@ level).
 >>> program = compile_plan(build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"),
 ...                                      dt=1.0)))
 >>> print(program.source["step"].splitlines()[1].strip())
+np.multiply(C2, OUT[b - 1][I3], out=X[0:2])
+>>> print(program.one().source["step"].splitlines()[1].strip())  # a single run's 1-D rows
 X[0:2] = (C2 * OUT[b - 1][I3])
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -46,12 +54,26 @@ _KINDS = {"continuous": "continuous", "extrapolate": "extrapolate", "discrete": 
 _BOOLEAN_RESULT = set(_BOOL) | {"and", "or", "not"}
 _BOOLEAN_ARGS = {"and", "or", "not"}
 ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
+_RANDOM = ("_ru", "_rn", "_rl", "_rp", "_re")
+_OUT_UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply",
+               "div": "np.divide", "min": "np.minimum", "max": "np.maximum",
+               "neg": "np.negative", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt"}
+"""Operations a statement may end in with ``out=`` (numpy ufuncs, same arithmetic)."""
+_VIEW = re.compile(r"(X|DV)\[\d+:\d+(:\d+)?\]")
+"""A target that is a view of the row (a slice), so a ufunc can write into it."""
 
 
 @dataclass
 class Program:
     """Compiled phase functions: ``init``, ``step`` (all equations), ``cont`` (all but
-    plain nodes, for RK4 stages) and ``deriv`` (stock rates into DV)."""
+    plain nodes, for RK4 stages), ``deriv`` (stock rates into DV) and ``euler`` (the
+    stocks' Euler update: called with the next row as DV, it writes each stock's
+    ``X + dt * rate`` there, the same arithmetic as ``deriv`` then ``X + dt * DV``).
+
+    The functions work on rows of (slots x runs); :meth:`one` gives the same program
+    over 1-D rows (slots), for a single run, where numpy's indexing is several times
+    cheaper.
+    """
 
     init: Callable[..., None]
     step: Callable[..., None]
@@ -59,6 +81,43 @@ class Program:
     deriv: Callable[..., None]
     source: dict[str, str] = field(default_factory=dict)
     fallback_groups: int = 0
+    euler: Callable[..., None] | None = None
+    euler_source: str = ""
+    one_source: dict[str, str] = field(default_factory=dict, repr=False)
+    ns: dict[str, Any] = field(default_factory=dict, repr=False)
+    _one: Program | None = field(default=None, repr=False)
+
+    def one(self) -> Program | None:
+        """The program over 1-D rows (a single run), compiled on first use from
+        ``one_source`` with 1-D constants; None if a phase uses the general path."""
+        if self._one is None and self.one_source:
+            ns = one_run_namespace(self.ns)
+            f = {phase: _function(compile(text, f"<loopdsl-{phase}-1d>", "exec"), ns)
+                 for phase, text in self.one_source.items()}
+            self._one = Program(f["init"], f["step"], f["cont"], f["deriv"],
+                                {k: v for k, v in self.one_source.items() if k != "euler"},
+                                0, f.get("euler"), self.one_source.get("euler", ""))
+        return self._one
+
+
+def one_run_namespace(ns: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a program's namespace for 1-D rows: number columns ``(g, 1)`` become
+    ``(g,)`` views, grouped lookups take one x per table, random draws shape ``(g,)``."""
+    out = dict(ns)
+    for name, value in ns.items():
+        if isinstance(value, np.ndarray) and value.ndim == 2:  # a C column of numbers
+            out[name] = value.reshape(-1)
+        elif isinstance(value, runtime.Tables):
+            out[name] = value.one()
+    for name in _RANDOM:
+        out[name] = runtime.one_run(ns[name])
+    return out
+
+
+def _function(code: Any, ns: dict[str, Any]) -> Callable[..., None]:
+    scope: dict[str, Any] = {}
+    exec(code, ns, scope)  # noqa: S102 - generated from the plan only
+    return scope["_f"]
 
 
 class Emitter:
@@ -130,15 +189,8 @@ class Emitter:
             return f"OUT[b - {L}, {I}]"
         head = shape[0]
         if head == "sum":
-            signs = shape[1]
             parts = [self.expr(s, leaves, pos, g) for s in shape[2:]]
-            text = ""
-            for k, (sign, part) in enumerate(zip(signs, parts)):
-                if k == 0:
-                    text = part if sign > 0 else f"-{part}"
-                else:
-                    text += (" + " if sign > 0 else " - ") + part
-            return f"({text})"
+            return _sum_text(shape[1], parts)
         if head == "lookup":
             kind = _KINDS[shape[1]]  # a fixed word, never text from the model
             tables = leaves[pos[0]]
@@ -164,6 +216,10 @@ class Emitter:
         for k, child in enumerate(children):
             args.append(self.expr(child, leaves, pos, g,
                                   boolean=boolean_args or (name == "where" and k == 0)))
+        return self.op_text(name, args, boolean)
+
+    def op_text(self, name: str, args: list[str], boolean: bool = False) -> str:
+        """An operation on its arguments' texts."""
         if name in _BOOL:
             text = f"({args[0]} {_BOOL[name]} {args[1]})"
         elif name == "mul":
@@ -184,8 +240,33 @@ class Emitter:
             text = f"({text} * 1.0)"
         return text
 
-    def group_line(self, group: Group, target: str) -> str:
-        return f"{target} = " + self.expr(group.shape, group.leaves, [0], len(group.outputs))
+    def group_line(self, group: Group, target: str) -> tuple[str, str]:
+        """``target = expression``, twice: as an assignment (best for small 1-D rows),
+        and, into a view, with the last operation writing there (``np.multiply(a, b,
+        out=X[0:9:3])``: no temporary, no copy; best for an ensemble's 2-D rows)."""
+        shape, leaves, pos, g = group.shape, group.leaves, [0], len(group.outputs)
+        if _VIEW.fullmatch(target) and isinstance(shape, tuple):
+            if shape[0] == "op" and shape[1] in _OUT_UFUNCS:
+                args = [self.expr(child, leaves, pos, g) for child in shape[2:]]
+                return (f"{target} = {self.op_text(shape[1], args)}",
+                        f"{_OUT_UFUNCS[shape[1]]}({', '.join(args)}, out={target})")
+            if shape[0] == "sum" and len(shape) > 3:
+                parts = [self.expr(s, leaves, pos, g) for s in shape[2:]]
+                left = _sum_text(shape[1][:-1], parts[:-1])
+                func = "np.add" if shape[1][-1] > 0 else "np.subtract"
+                return (f"{target} = {_sum_text(shape[1], parts)}",
+                        f"{func}({left}, {parts[-1]}, out={target})")
+        line = f"{target} = " + self.expr(shape, leaves, pos, g)
+        return line, line
+
+    def euler_line(self, group: Group, target: str) -> tuple[str, str]:
+        """``DV[stocks] = X[stocks] + dt * rate``: a deriv group's Euler update."""
+        rate = self.expr(group.shape, group.leaves, [0], len(group.outputs))
+        slots = "X" + self.index([self.plan.slot[i] for i in group.outputs])
+        line = f"{target} = {slots} + {self.literal(self.dt)} * {rate}"
+        if _VIEW.fullmatch(target):
+            return line, f"np.add({slots}, {self.literal(self.dt)} * {rate}, out={target})"
+        return line, line
 
     # -- the same, as closures (the general path) ------------------------------
 
@@ -245,6 +326,17 @@ class Emitter:
         return lambda f: op(*[a(f) for a in args])
 
 
+def _sum_text(signs: tuple[int, ...], parts: list[str]) -> str:
+    """``(a + b - c)`` from the terms' signs and texts."""
+    text = ""
+    for k, (sign, part) in enumerate(zip(signs, parts)):
+        if k == 0:
+            text = part if sign > 0 else f"-{part}"
+        else:
+            text += (" + " if sign > 0 else " - ") + part
+    return f"({text})"
+
+
 def _np_function(entry: str, ns: dict[str, Any]) -> Callable[..., Any]:
     """The callable a fixed ``_NP`` entry names: ``np.exp`` or a bound helper."""
     module, _, attr = entry.partition(".")
@@ -271,49 +363,60 @@ def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
 def compile_plan(plan: Plan) -> Program:
     """Generate, compile and return the phase functions of a plan."""
     em = Emitter(plan)
+    position = {i: k for k, i in enumerate(plan.stock_order)}
     phases = {
         "init": (plan.init_groups, True),
         "step": (plan.step_groups, True),
         "cont": ([g for g in plan.step_groups if not g.plain], True),
         "deriv": (plan.deriv_groups, False),
+        "euler": (plan.deriv_groups, False),
     }
     functions: dict[str, Callable[..., None]] = {}
     sources: dict[str, str] = {}
+    flat: dict[str, str] = {}  # the same phases as assignments, for 1-D rows
     fallback = 0
     for phase, (groups, nonneg) in phases.items():
         targets = []
         for group in groups:
             if phase == "deriv":
-                position = {i: k for k, i in enumerate(plan.stock_order)}
                 target = "DV" + em.index([position[i] for i in group.outputs])
+            elif phase == "euler":  # DV is the next row: its stocks get X + dt * rate
+                target = "DV" + em.index([plan.slot[i] for i in group.outputs])
             else:
                 target = "X" + em.index([plan.slot[i] for i in group.outputs])
             targets.append((group, target))
-        extra = _nonneg_lines(plan, em) if nonneg else []
+        extra = [(line, line) for line in _nonneg_lines(plan, em)] if nonneg else []
         func = None
         try:
-            lines = [em.group_line(group, target) for group, target in targets] + extra
-            source = f"def _f({ARGS}):\n" + "".join(f"    {line}\n" for line in lines) + \
-                "    return None\n"
-            sources[phase] = source
-            code = compile(source, f"<loopdsl-{phase}>", "exec")
-            scope: dict[str, Any] = {}
-            exec(code, em.ns, scope)  # noqa: S102 - generated from the plan only
-            func = scope["_f"]
+            line = em.euler_line if phase == "euler" else em.group_line
+            lines = [line(group, target) for group, target in targets] + extra
+            sources[phase] = _source([into for _, into in lines])
+            func = _function(compile(sources[phase], f"<loopdsl-{phase}>", "exec"), em.ns)
+            flat[phase] = _source([plain for plain, _ in lines])
         except (RecursionError, SyntaxError, MemoryError) as exc:
+            sources.pop(phase, None)
+            if phase == "euler":  # the engine then calls deriv and adds dt * DV itself
+                continue
             log.debug("simulate: the %s phase does not compile (%s); using the general path",
                       phase, type(exc).__name__)
             fallback += 1
             try:
-                func = _general(targets, extra, em)
+                func = _general(targets, [plain for plain, _ in extra], em)
             except RecursionError:
                 from loopdsl.errors import LoopError
 
                 raise LoopError("an equation of the model is nested too deeply to "
                                 "simulate") from None
         functions[phase] = func
+    euler_source = sources.pop("euler", "")
     return Program(functions["init"], functions["step"], functions["cont"],
-                   functions["deriv"], sources, fallback)
+                   functions["deriv"], sources, fallback, functions.get("euler"),
+                   euler_source, {} if fallback else flat, em.ns)
+
+
+def _source(lines: list[str]) -> str:
+    return f"def _f({ARGS}):\n" + "".join(f"    {line}\n" for line in lines) + \
+        "    return None\n"
 
 
 def _general(groups: list[tuple[Group, str]], extra: list[str], em: Emitter

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -20,7 +21,9 @@ from loopdsl.errors import Diagnostic, LoopError
 from loopdsl.model import Model
 from loopdsl.simulate.codegen import Program, compile_plan
 from loopdsl.simulate.lower import System, lower
-from loopdsl.simulate.plan import Plan, build_plan
+from loopdsl.simulate.plan import Plan, as_index, build_plan
+
+log = logging.getLogger(__name__)
 
 METHODS = ("euler", "rk4")
 MAX_BYTES = 16e9
@@ -93,6 +96,10 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     ``plan.max_lag`` are the (zero) values before the start. With ``keep`` (slots), only
     those variables are recorded: the run holds just the rows its delays need and
     returns (steps + 1, len(keep), runs), so memory follows what is kept.
+
+    A single run steps 1-D views of the same arrays with the program's 1-D version
+    (:meth:`~loopdsl.simulate.codegen.Program.one`); constants are written into every
+    row once, not copied each step.
     """
     plan, prog, system = c.plan, c.program, c.system
     dt, start = system.dt, system.start
@@ -103,55 +110,81 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         raise LoopError(f"the run would store {rows * width * runs * 8 / 1e9:.1f} GB "
                         f"({rows} times x {width} variables x {runs} runs); record fewer "
                         "variables (keep=[...], --vars a,b), fewer runs or fewer steps")
+    one = prog.one() if runs == 1 else None
+    if runs == 1 and one is None:
+        log.debug("simulate: a phase uses the general path; the single run steps 2-D rows")
     if keep is None:
         OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
         ring = 0
         REC = None
     else:
-        ring = max(P + 1, 2)
+        # P + 2 rows: the stocks' update at step n (reading lag <= P from row n - 1)
+        # never reads the row it writes
+        ring = P + 2
         OUT = np.zeros((ring, plan.nslots, runs))
-        keep = np.asarray(keep, dtype=np.intp)
+        kept = as_index([int(k) for k in keep])
         REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
+    if one is not None:  # a single run: 1-D rows (views of the same arrays)
+        prog, O, PR = one, OUT[:, :, 0], PR[:, 0]
+        R = REC[:, :, 0] if REC is not None else None
+        cols: tuple[int, ...] = ()
+    else:
+        O, R, cols = OUT, REC, (runs,)
     rng = rng if rng is not None else np.random.default_rng()
     cs = plan.consts
     ss = plan.stocks
     nstock = plan.nstocks
-    DV = np.zeros((nstock, runs))
+    DV = np.zeros((nstock, *cols))
     rk4 = c.method == "rk4" and nstock > 0
+    euler = prog.euler if not rk4 else None
     if rk4:
-        K = [np.zeros((nstock, runs)) for _ in range(4)]
-        Y = np.zeros((plan.nslots, runs))
+        K = [np.zeros((nstock, *cols)) for _ in range(4)]
+        Y = np.zeros((plan.nslots, *cols))
     every = max(1, nsteps // 100)
     with np.errstate(all="ignore"):
         b = 0 if ring else P
-        X = OUT[b]
-        prog.init(X, OUT, b, 0, np.float64(start), PR, rng, runs, DV)
+        X = O[b]
+        prog.init(X, O, b, 0, np.float64(start), PR, rng, runs, DV)
         _check(c, X, 0, start)
-        if REC is not None:
-            np.take(X, keep, axis=0, out=REC[0])
+        if not ring and nsteps:  # constants never change: every later row at once
+            O[P + 1:, cs] = X[cs]
+        copy_consts = ring  # a ring's rows keep them once each has been written
+        if R is not None:
+            _record(R[0], X, kept)
         for n in range(1, nsteps + 1):
             b = n % ring if ring else P + n
-            Xp = OUT[b - 1]
-            X = OUT[b]
+            Xp = O[b - 1]
+            X = O[b]
             tp = np.float64(start + (n - 1) * dt)
             t = np.float64(start + n * dt)
-            X[cs] = Xp[cs]
+            if n < copy_consts:
+                X[cs] = Xp[cs]
             if nstock:
                 if rk4:
-                    _rk4(prog, Xp, X, Y, OUT, b - 1, n - 1, tp, dt, PR, rng, runs, K, ss)
+                    _rk4(prog, Xp, X, Y, O, b - 1, n - 1, tp, dt, PR, rng, runs, K, ss)
+                elif euler is not None:  # X[ss] = Xp[ss] + dt * rate, group by group
+                    euler(Xp, O, b - 1, n - 1, tp, PR, rng, runs, X)
                 else:
-                    prog.deriv(Xp, OUT, b - 1, n - 1, tp, PR, rng, runs, DV)
+                    prog.deriv(Xp, O, b - 1, n - 1, tp, PR, rng, runs, DV)
                     X[ss] = Xp[ss] + dt * DV
-            prog.step(X, OUT, b, n, t, PR, rng, runs, DV)
+            prog.step(X, O, b, n, t, PR, rng, runs, DV)
             _check(c, X, n, float(t))
-            if REC is not None:
-                np.take(X, keep, axis=0, out=REC[n])
+            if R is not None:
+                _record(R[n], X, kept)
             if progress is not None and n % every == 0:
                 progress(n, nsteps)
     if progress is not None:
         progress(nsteps, nsteps)
     return OUT if REC is None else REC
+
+
+def _record(row: np.ndarray, X: np.ndarray, kept: Any) -> None:
+    """Copy the kept slots of X into a row of the record (a strided view when it can)."""
+    if isinstance(kept, slice):
+        row[...] = X[kept]
+    else:
+        np.take(X, kept, axis=0, out=row, mode="clip")  # "raise" would buffer the copy
 
 
 def _rk4(prog: Program, Xp: np.ndarray, X: np.ndarray, Y: np.ndarray, OUT: np.ndarray,
@@ -175,9 +208,16 @@ def _rk4(prog: Program, Xp: np.ndarray, X: np.ndarray, Y: np.ndarray, OUT: np.nd
 
 
 def _check(c: Compiled, X: np.ndarray, n: int, t: float) -> None:
-    total = X.sum()
+    """Stop the run at the first variable (in evaluation order) that is NaN or infinite.
+
+    A sum is NaN or infinite when any term is (a finite overflow is confirmed and let
+    through); a 2-D row is summed down its columns first, which numpy vectorises.
+    """
+    total = X.sum() if X.ndim == 1 else X.sum(axis=0).sum()
     if math.isfinite(total) or np.isfinite(X).all():
         return
+    if X.ndim == 1:  # a single run's 1-D row
+        X = X[:, None]
     plan = c.plan
     if n == 0:
         order = plan.init_order

@@ -13,9 +13,14 @@ columns are runs), so one run and an ensemble use the same code.
 
 from __future__ import annotations
 
+import copy
+from typing import Any, Callable
+
 import numpy as np
 
 EPS = 1e-9
+_uclip = getattr(getattr(np, "_core", None), "umath", np).clip
+"""np.clip's ufunc itself (np.clip adds ~1 us of Python checks per call)."""
 
 
 def safediv(a, b, c):
@@ -73,7 +78,10 @@ class Tables:
 
     The points of all tables are laid out in one sorted key array (row ``i`` maps its
     x range onto ``[2i, 2i + 1]``), so one ``searchsorted`` finds every row's segment.
+    :meth:`one` gives the same tables for a single run's 1-D rows (one x per table).
     """
+
+    flat = False
 
     def __init__(self, tables):
         xs_list, ys_list = [], []
@@ -100,20 +108,48 @@ class Tables:
         slope[:-1] = np.diff(self.Y) / np.where(np.diff(self.X) != 0, np.diff(self.X), 1.0)
         self.slope = slope  # slope[k]: from point k to k + 1 (meaningless at a row's end)
 
+    def one(self) -> "Tables":
+        """The same tables for 1-D x (a single run's rows): shares the point arrays."""
+        t = copy.copy(self)
+        t.flat = True
+        t.x0, t.span, t.rows, t.offsets, t.last, t.xlast = (
+            a[:, 0] for a in (self.x0, self.span, self.rows, self.offsets, self.last,
+                              self.xlast))
+        t.last1 = t.last - 1
+        return t
+
     def __call__(self, x, kind):
+        if self.flat:
+            return self._one(x, kind)
         x = np.asarray(x, dtype=float)
         if x.ndim != 2 or x.shape[0] != self.x0.shape[0]:
             x = np.broadcast_to(x, (self.x0.shape[0], x.shape[-1] if x.ndim == 2 else 1))
         # below the first point u is 0, which finds the first point: the first segment
-        u = np.clip((x - self.x0) / self.span, 0.0, 1.0)
+        u = _uclip((x - self.x0) / self.span, 0.0, 1.0)
         found = np.searchsorted(self.keys, self.rows + u, side="right")
         if kind == "discrete":
-            y = self.Y[np.clip(found - 1, self.offsets, self.last)]
+            y = self.Y[_uclip(found - 1, self.offsets, self.last)]
             return np.where(np.isnan(x), np.nan, y)
-        seg = np.clip(found - 1, self.offsets, self.last - 1)  # segment seg .. seg + 1
+        seg = _uclip(found - 1, self.offsets, self.last - 1)  # segment seg .. seg + 1
         if kind != "extrapolate":
-            x = np.clip(x, self.x0, self.xlast)  # clamped to the table's range
+            x = _uclip(x, self.x0, self.xlast)  # clamped to the table's range
         return self.Y[seg] + (x - self.X[seg]) * self.slope[seg]
+
+    def _one(self, x, kind):
+        """:meth:`__call__` for 1-D x (one value per table), the same operations."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != self.x0.shape:
+            x = np.broadcast_to(x, self.x0.shape)
+        u = _uclip((x - self.x0) / self.span, 0.0, 1.0)
+        found = self.keys.searchsorted(self.rows + u, "right")
+        found -= 1
+        if kind == "discrete":
+            y = self.Y.take(_uclip(found, self.offsets, self.last, out=found))
+            return np.where(np.isnan(x), np.nan, y)
+        seg = _uclip(found, self.offsets, self.last1, out=found)
+        if kind != "extrapolate":
+            x = _uclip(x, self.x0, self.xlast)
+        return self.Y.take(seg) + (x - self.X.take(seg)) * self.slope.take(seg)
 
 
 def lookup_many(x, tables, kind):
@@ -123,6 +159,14 @@ def lookup_many(x, tables, kind):
 
 def _clip(v, lo, hi):
     return np.minimum(np.maximum(v, lo), hi)
+
+
+def one_run(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """A random helper for 1-D rows: shape ``(g, runs)`` drawn as ``(g,)`` (the same
+    numbers, in the same order, as one run of the 2-D program)."""
+    def drawn(rng, shape, *args):
+        return draw(rng, shape[:1], *args)
+    return drawn
 
 
 def rand_uniform(rng, shape, lo, hi):

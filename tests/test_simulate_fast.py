@@ -1,0 +1,175 @@
+"""The engine's fast paths give bit-for-bit the results of the general ones.
+
+A single run steps 1-D rows (its own program over the same plan), the Euler update is
+fused into the stocks' rate statements, a statement into a slice ends in a ufunc writing
+there, and constants are written once; each is compared with the path it replaces.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import loopdsl
+from loopdsl import LoopError
+from loopdsl.simulate.engine import prepare, run
+from loopdsl.simulate.runtime import Tables
+
+MODELS = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.loop"))
+
+BUILTINS = """\
+time 0 to 12 step 0.25
+const k = 3
+const z = 0
+stock s initial 50 non_negative
+stock pool initial 20
+flow out = s / k + PULSE(40, 2, 3) from s to pool
+flow back = DELAY1(out, 2) + DELAY(TIME * 2, 1.5) from pool to s non_negative
+aux ramp = RAMP(2, 1, 6) + STEP(5, 4)
+aux sm = SMTH1(ramp, 2) + SMTH3(s, 3, 0) + DELAY3(z + 9, 3, 1) + PREVIOUS(TIME * 3 + 1)
+aux look = s points [(0, 0), (20, 5), (60, 8), (100, 9)]
+aux look2 = pool points [(0, 1), (10, 0.5)] extrapolate
+aux look3 = TIME points [(0, 1), (5, 2), (9, 3)] discrete
+aux look4 = ramp points [(0, 0), (4, 3)]
+aux mix = IF s > 30 AND NOT (pool >= 25) THEN MIN(s, 40) ELSE MAX(pool * 0.5, 1)
+aux fn = SQRT(ABS(s)) + EXP(-TIME / 10) + LN(1 + ABS(pool)) + s MOD 7 + INT(s / 3)
+"""
+
+RANDOM = """\
+time 0 to 20
+aux u = RANDOM(2, 3)
+aux n = NORMAL(0, 1, 1, -0.5, 0.5)
+aux p = POISSON(4)
+aux e = EXPRND(2)
+aux l = LOGNORMAL(3, 1)
+stock s initial 1
+flow f = u + n + p + e + l to s
+"""
+
+GROUPED = "\n".join(["time 0 to 30"] + [
+    f"stock s{i} initial {i + 1}\nflow f{i} = s{(i + 1) % 8} * 0.0{i + 1} - s{i} / {i + 9} "
+    f"to s{i}\naux y{i} = s{i} * {i + 1} points [(0, {i}), ({i + 5}, {i + 2}), (40, 1)]"
+    for i in range(8)])
+
+
+def _sources():
+    for path in MODELS:
+        yield path.stem, path.read_text()
+    yield "builtins", BUILTINS
+    yield "grouped", GROUPED
+
+
+CASES = list(_sources())
+
+
+def _general(c):
+    """The same compiled model without its fast paths: 2-D rows, deriv then X + dt * DV."""
+    program = c.program
+    program.one_source, program._one = {}, None
+    program.euler = None
+    return c
+
+
+@pytest.mark.parametrize("name,text", CASES, ids=[name for name, _ in CASES])
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_single_run_fast_path_is_bit_for_bit_the_general_one(name, text, method):
+    model = loopdsl.loads(text)
+    fast = run(prepare(model, method=method))
+    slow = run(_general(prepare(model, method=method)))
+    assert fast.shape == slow.shape
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name,text", CASES, ids=[name for name, _ in CASES])
+def test_an_ensemble_of_equal_runs_repeats_the_single_run(name, text):
+    c = prepare(loopdsl.loads(text))
+    one = run(c)
+    many = run(c, runs=3)
+    for k in range(3):
+        np.testing.assert_array_equal(many[:, :, k], one[:, :, 0])
+
+
+@pytest.mark.parametrize("name,text", CASES, ids=[name for name, _ in CASES])
+def test_keeping_some_variables_records_what_the_full_run_has(name, text):
+    c = prepare(loopdsl.loads(text))
+    full = run(c, runs=2)
+    keep = list(range(0, c.plan.nslots, 3)) + [1]  # a stride, then not one
+    for chosen in (keep[:-1], keep):
+        for runs in (1, 2):
+            kept = run(c, runs=runs, keep=chosen)
+            P = c.plan.max_lag
+            np.testing.assert_array_equal(kept, full[P:, chosen, :runs])
+
+
+def test_random_draws_are_the_same_numbers_in_one_run_as_in_the_2d_program():
+    model = loopdsl.loads(RANDOM)
+    fast = run(prepare(model), rng=np.random.default_rng(5))
+    slow = run(_general(prepare(model)), rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(fast, slow)
+    assert len(set(fast[:, 0, 0].tolist())) > 10  # they are random
+
+
+def test_the_fused_euler_update_is_what_deriv_and_the_update_give():
+    c = prepare(loopdsl.loads(GROUPED))
+    assert c.program.euler is not None and "0.0" not in c.program.euler_source.split("+")[0]
+    fused = run(c, runs=2)
+    c.program.euler = None
+    np.testing.assert_array_equal(fused, run(c, runs=2))
+
+
+def test_statements_into_slices_write_there_in_2d_and_assign_in_1d():
+    c = prepare(loopdsl.loads(GROUPED))
+    assert "out=" in c.program.source["step"] + c.program.euler_source
+    one = c.program.one()
+    assert "out=" not in "".join(one.source.values()) + one.euler_source
+
+
+@pytest.mark.parametrize("kind", ["continuous", "extrapolate", "discrete"])
+def test_grouped_lookups_on_1d_rows_are_the_2d_ones(kind):
+    from loopdsl.model import Lookup
+
+    rng = np.random.default_rng(3)
+    tables = []
+    for _ in range(40):
+        m = int(rng.integers(1, 8))
+        xs = np.sort(rng.choice(np.arange(-30, 30), size=m, replace=False)).astype(float)
+        tables.append(Lookup(xs=xs.tolist(), ys=rng.normal(size=m).tolist()))
+    grouped, flat = Tables(tables), Tables(tables).one()
+    x = rng.uniform(-40, 40, size=(40, 9))
+    x[:, 0] = [t.xs[0] for t in tables]
+    x[:, 1] = [t.xs[-1] for t in tables]
+    x[:5, 2] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    for col in range(x.shape[1]):
+        np.testing.assert_array_equal(flat(x[:, col], kind), grouped(x[:, col:col + 1], kind)[:, 0])
+    np.testing.assert_array_equal(flat(np.float64(2.5), kind),
+                                  grouped(np.float64(2.5), kind)[:, 0])
+
+
+def test_the_1d_program_is_built_from_the_plan_only():
+    from tests.test_simulate_safety import ALLOWED_NAMES, HOSTILE, hostile_model
+
+    program = prepare(hostile_model()).program
+    one = program.one()
+    texts = list(one.source.values()) + [one.euler_source, program.euler_source]
+    for text in texts:
+        for bad in HOSTILE[:4] + ["import", "os.", "system", "lambda", "__"]:
+            assert bad not in text
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.NAME:
+                assert (tok.string in ALLOWED_NAMES
+                        or re.fullmatch(r"(C|I|L|XS|YS|T)\d+", tok.string)), tok.string
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+def test_bad_values_name_the_first_variable_and_time_in_every_path(runs):
+    m = loopdsl.loads("time 0 to 10\nstock s initial 0\naux dead = 1 / (4 - TIME)\n"
+                      "aux r = 1 / (50 - s)\nflow f = 10 + r * 0 to s")
+    with pytest.raises(LoopError, match=r"'dead' became infinite at time 4\b"):
+        m.simulate(runs=runs)
+    with pytest.raises(LoopError, match=r"'dead' became infinite at time 4\b"):
+        m.simulate(runs=runs, keep=["s"])
