@@ -19,8 +19,9 @@ nodes become equations over delayed reads (docs/semantics.md). The IR is plain t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Mapping, Sequence
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
 from loopdsl.errors import Diagnostic, LoopError, did_you_mean
@@ -65,8 +66,8 @@ class Var:
     step: IR | None = None
     deriv: IR | None = None
     non_negative: bool = False
-    inflows: list[int] = field(default_factory=list)
-    outflows: list[int] = field(default_factory=list)
+    inflows: Sequence[int] = ()  # a stock's flows (indices)
+    outflows: Sequence[int] = ()
 
 
 @dataclass
@@ -97,8 +98,7 @@ class Lowerer:
         self.dt = dt
         self.start = start
         self.stop = stop
-        self.nodes = {n.id: n for n in model.nodes}
-        self.lookups = {n.id: n for n in model.nodes if type(n) is LookupDef}
+        self.lookups: dict[str, LookupDef] = {}  # filled by run()
         self.overrides = dict(overrides)
         self.vars: list[Var] = []
         self.index: dict[str, int] = {}
@@ -110,6 +110,11 @@ class Lowerer:
         self.owner = ""
         self._folding: set[str] = set()
         self.reads: dict[str, IR] = {}  # a model variable's name -> its read, one shared tuple
+
+    @cached_property
+    def nodes(self) -> dict[str, Any]:
+        """Every node by id (built when first needed: most models only need reads)."""
+        return {n.id: n for n in self.model.nodes}
 
     # -- variables ---------------------------------------------------------
 
@@ -124,27 +129,19 @@ class Lowerer:
 
     def run(self) -> System:
         model = self.model
-        for name in self.overrides:
+        overrides = self.overrides
+        variables = self._register()
+        for name in overrides:
             if name not in self.nodes or name in self.lookups:
                 raise _error(model, f"cannot set '{name}': the model has no such variable",
                              hint=did_you_mean(name, [n for n in self.nodes
                                                       if n not in self.lookups]))
-        variables = [n for n in model.nodes if type(n) is not LookupDef]
-        overrides = self.overrides
-        for node in variables:
-            kind = _KINDS[type(node)]
-            if kind == "aux" and node.equation is None and node.lookup is None \
-                    and node.id not in overrides:
-                kind = "plain"
-            self.reads.setdefault(node.id, ("var", self.new_var(node.id, kind, node.id), 0))
         self.links_into: dict[str, list[Link]] = {}
         for link in model.links:
             self.links_into.setdefault(link.target, []).append(link)
-        self.flows_of = self._flows_of(variables)
-        expr, vars_, index = self.expr, self.vars, self.index
-        for node in variables:
+        expr = self.expr
+        for node, var in variables:
             self.owner = node.id
-            var = vars_[index[node.id]]
             kind = type(node)
             if var.kind == "plain":  # its links first, then its override (as before)
                 self.plain(node, var)
@@ -186,43 +183,70 @@ class Lowerer:
             return ("num", float(value))
         return self.expr(value)
 
-    def _flows_of(self, variables: list[Any]) -> dict[str, tuple[list[str], list[str]]]:
+    def _register(self) -> list[tuple[Any, Var]]:
+        """One pass over the nodes (at scale, reading the model's objects is the cost):
+        lookups, a variable per node, and each stock's flows (``flows_of``)."""
+        overrides = self.overrides
+        variables: list[tuple[Any, Var]] = []
         flows: dict[str, tuple[list[str], list[str]]] = {}
         flow_nodes = []
-        for node in variables:
-            if type(node) is Stock:
-                flows[node.id] = (list(node.inflows), list(node.outflows))
-            elif type(node) is Flow:
-                flow_nodes.append(node)
-        for node in flow_nodes:
+        for node in self.model.nodes:
+            kind = type(node)
+            id = node.id
+            if kind is LookupDef:
+                self.lookups[id] = node
+                continue
+            what = _KINDS[kind]
+            if kind is Stock:
+                flows[id] = (list(node.inflows), list(node.outflows))
+            elif kind is Flow or kind is Aux:
+                if kind is Flow:
+                    flow_nodes.append(node)
+                if node.equation is None and node.lookup is None and id not in overrides:
+                    what = "plain"
+            index = self.new_var(id, what, id)
+            self.reads[id] = ("var", index, 0)
+            variables.append((node, self.vars[index]))
+        for node in flow_nodes:  # a flow names its stocks; the stocks may not list it
             if node.target in flows and node.id not in flows[node.target][0]:
                 flows[node.target][0].append(node.id)
             if node.source in flows and node.id not in flows[node.source][1]:
                 flows[node.source][1].append(node.id)
-        return flows
+        self.flows_of = flows
+        return variables
 
     def stock(self, node: Stock, var: Var, override: IR | None) -> None:
         if override is not None:
             var.init = override
         else:
             var.init = self.expr(node.initial) if node.initial is not None else ZERO
-        inflows, outflows = self.flows_of.get(node.id, ([], []))
-        for name in inflows + outflows:
-            if name not in self.index:
+        inflows, outflows = self.flows_of.get(node.id, ((), ()))
+        index = self.index
+        for name in (*inflows, *outflows):
+            if name not in index:
                 raise _error(self.model, f"stock '{node.id}': flow '{name}' is not a variable",
                              node.pos)
-        var.inflows = [self.index[f] for f in inflows]
-        var.outflows = [self.index[f] for f in outflows]
-        terms: list[IR] = [("var", i, 0) for i in var.inflows]
-        if not inflows and not outflows:
-            terms = [self.link_term(link) for link in self.links_into.get(node.id, [])]
-        into: IR = ("sum", (1,) * len(terms), tuple(terms)) if terms else ZERO
+        if inflows:
+            var.inflows = [index[f] for f in inflows]
+            terms = tuple([self._read(f) for f in inflows])
+            into: IR = ("sum", (1,) * len(terms), terms)
+        elif not outflows and node.id in self.links_into:
+            terms = tuple([self.link_term(link) for link in self.links_into[node.id]])
+            into = ("sum", (1,) * len(terms), terms)
+        else:
+            into = ZERO
         if node.capacity is not None:
             into = ("op", "mul", (into, self.cap_factor(var, node.capacity, lag=0)))
-        if var.outflows:
-            out = tuple(("var", i, 0) for i in var.outflows)
+        if outflows:
+            var.outflows = [index[f] for f in outflows]
+            out = tuple([self._read(f) for f in outflows])
             into = ("sum", (1,) + (-1,) * len(out), (into,) + out)
         var.deriv = into
+
+    def _read(self, name: str) -> IR:
+        """The same-time read of a variable by name."""
+        read = self.reads.get(name)
+        return read if read is not None else ("var", self.index[name], 0)
 
     def cap_factor(self, var: Var, capacity: Expr, lag: int) -> IR:
         me = ("var", self.index[var.id], lag)

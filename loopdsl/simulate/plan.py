@@ -15,7 +15,7 @@ not thousands. Rows are variables, columns are runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -89,22 +89,22 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
     numbers (numpy arithmetic: 1/0 is inf, not an error) and a WHERE on a number picks its
     branch; the shape key names the operators, with leaves (numbers, ``(index, lag)`` reads,
     parameters, tables) appended to ``leaves`` in preorder; ``now`` gets the variables read
-    at the same time; the lag table maps each variable read with a delay to its largest lag.
+    at the same time (once per read); the lag table maps each variable read with a delay to its largest lag.
 
     >>> scan, lagged = scanner([])
-    >>> leaves, now = [], set()
+    >>> leaves, now = [], []
     >>> scan(("sum", (1, -1), (("var", 3, 0), ("op", "mul", (("num", 2.0), ("var", 4, 2))))),
     ...      leaves, now)[1]
     ('sum', (1, -1), 'cur', ('op', 'mul', 'num', 'lag'))
     >>> leaves, now, lagged
-    ([(3, 0), 2.0, (4, 2)], {3}, {4: 2})
+    ([(3, 0), 2.0, (4, 2)], [3], {4: 2})
     >>> scan(("op", "where", (("num", 0.0), ("var", 3, 0), ("op", "add", (("num", 1.0),
-    ...       ("num", 2.0))))), [], set())
+    ...       ("num", 2.0))))), [], [])
     (('num', 3.0), 'num')
     """
     lagged: dict[int, int] = {}
 
-    def scan(e: IR, leaves: list[Any], now: set[int]) -> tuple[IR, Any]:
+    def scan(e: IR, leaves: list[Any], now: list[int]) -> tuple[IR, Any]:
         tag = e[0]
         if tag == "op" or tag == "sum":
             name = e[1]
@@ -120,7 +120,7 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
                     i, lag = a[1], a[2]
                     leaves.append(a[1:])
                     if lag == 0:
-                        now.add(i)
+                        now.append(i)
                         shape.append("cur")
                     else:
                         if lagged.get(i, 0) < lag:
@@ -162,7 +162,7 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
             i, lag = e[1], e[2]
             leaves.append(e[1:])
             if lag == 0:
-                now.add(i)
+                now.append(i)
                 return e, "cur"
             if lagged.get(i, 0) < lag:
                 lagged[i] = lag
@@ -185,7 +185,7 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
                     ("rand", e[1]) + tuple([p[1] for p in parts]))
         raise AssertionError(tag)  # pragma: no cover
 
-    def where(e: IR, leaves: list[Any], now: set[int]) -> tuple[IR, Any]:
+    def where(e: IR, leaves: list[Any], now: list[int]) -> tuple[IR, Any]:
         mark = len(leaves)
         cond, then, orelse = e[2]
         cond, shape = scan(cond, leaves, now)
@@ -215,34 +215,50 @@ def _now(e: IR) -> set[int]:
     return found
 
 
-_Scanned = tuple  # (shape, leaves, now) of one folded expression
+class _Scanned:
+    """The folded expressions of one phase, by variable: shape keys (one object per
+    distinct shape), leaves and the variables read at the same time."""
+
+    def __init__(self, n: int):
+        self.shapes: list[Any] = [None] * n
+        self.leaves: list[list[Any] | None] = [None] * n
+        self.nows: list[list[int] | None] = [None] * n
 
 
-def _levels(system: System, members: list[int], scanned: dict[int, _Scanned], what: str,
-            phase: str) -> list[list[int]]:
+def _levels(system: System, members: Sequence[int], nows: list[list[int] | None],
+            what: str, phase: str) -> list[list[int]]:
     """Members sorted into dependency levels (Kahn); a cycle is a LoopError.
 
     The first level keeps the members' order, later ones are sorted by index.
     """
-    inside = None if len(members) == len(system.vars) else set(members)
-    users: dict[int, list[int]] = {}
-    remaining: dict[int, int] = {}
+    n = len(system.vars)
+    inside = None
+    if len(members) < n:
+        inside = bytearray(n)
+        for i in members:
+            inside[i] = 1
+    users: list[list[int] | None] = [None] * n
+    remaining = [0] * n
     level: list[int] = []
     for i in members:
-        now = scanned[i][2]
-        if now and i in now:
-            raise LoopError(f"{what}: '{system.vars[i].owner}' depends on its own value "
-                            "at the same time")
-        deps = now if inside is None or not now else now & inside
-        if not deps:
+        now = nows[i]
+        count = 0
+        if now:
+            if i in now:
+                raise LoopError(f"{what}: '{system.vars[i].owner}' depends on its own value "
+                                "at the same time")
+            for d in now:  # a variable read twice counts twice, and is released twice
+                if inside is None or inside[d]:
+                    count += 1
+                    found = users[d]
+                    if found is None:
+                        users[d] = [i]
+                    else:
+                        found.append(i)
+        if count:
+            remaining[i] = count
+        else:
             level.append(i)
-            continue
-        remaining[i] = len(deps)
-        for d in deps:
-            if d in users:
-                users[d].append(i)
-            else:
-                users[d] = [i]
     levels: list[list[int]] = []
     done = 0
     while level:
@@ -250,8 +266,9 @@ def _levels(system: System, members: list[int], scanned: dict[int, _Scanned], wh
         done += len(level)
         nxt = []
         for i in level:
-            if i in users:
-                for u in users[i]:
+            found = users[i]
+            if found is not None:
+                for u in found:
                     remaining[u] -= 1
                     if remaining[u] == 0:
                         nxt.append(u)
@@ -261,7 +278,7 @@ def _levels(system: System, members: list[int], scanned: dict[int, _Scanned], wh
     return levels
 
 
-def _cycle(system: System, members: list[int], phase: str, remaining: dict[int, int],
+def _cycle(system: System, members: Sequence[int], phase: str, remaining: list[int],
            what: str) -> None:
     """Raise the LoopError naming a cycle among the members left unordered."""
     import networkx as nx
@@ -269,7 +286,7 @@ def _cycle(system: System, members: list[int], phase: str, remaining: dict[int, 
     inside = set(members)
     exprs = {i: getattr(system.vars[i], phase) or ("num", 0.0) for i in members}
     deps = {i: {d for d in _now(exprs[i]) if d in inside and d != i} for i in members}
-    G = nx.DiGraph((d, i) for i, ds in deps.items() for d in ds if remaining.get(i, 0) > 0)
+    G = nx.DiGraph((d, i) for i, ds in deps.items() for d in ds if remaining[i] > 0)
     try:
         cycle = [system.vars[u].owner for u, _ in nx.find_cycle(G)]
     except nx.NetworkXNoCycle:  # pragma: no cover
@@ -282,20 +299,23 @@ def _cycle(system: System, members: list[int], phase: str, remaining: dict[int, 
                     + " (no stock or delay breaks it)")
 
 
-def _group(levels: list[list[int]], scanned: dict[int, _Scanned],
-           plain_of: dict[int, bool] | None = None) -> list[Group]:
+def _group(levels: list[list[int]], scanned: _Scanned,
+           plain_of: list[bool] | None = None) -> list[Group]:
+    """Each level's members by (shape, plain), in order of first appearance."""
     groups: list[Group] = []
+    shapes, leaves = scanned.shapes, scanned.leaves
     for level in levels:
         by_key: dict[Any, tuple[Group, list[list[Any]]]] = {}
         for i in level:
-            info = scanned[i]
-            key = (info[0], bool(plain_of and plain_of[i]))
+            shape = shapes[i]
+            plain = bool(plain_of and plain_of[i])
+            key = (id(shape), plain)  # shapes are interned: one object per distinct shape
             found = by_key.get(key)
             if found is None:
-                found = by_key[key] = (Group(info[0], [], [], key[1]), [])
+                found = by_key[key] = (Group(shape, [], [], plain), [])
                 groups.append(found[0])
             found[0].outputs.append(i)
-            found[1].append(info[1])
+            found[1].append(leaves[i])
         for group, rows in by_key.values():
             group.leaves = [list(column) for column in zip(*rows)]
     return groups
@@ -308,35 +328,41 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     rows are the results as they are; ``"groups"`` makes each group's outputs contiguous.
     """
     vars_ = system.vars
+    n = len(vars_)
     scan, lagged = scanner(system.tables)
-    init_scanned: dict[int, _Scanned] = {}
-    step_scanned: dict[int, _Scanned] = {}
-    deriv_scanned: dict[int, _Scanned] = {}
+    interned: dict[Any, Any] = {}
+    init, step, deriv = _Scanned(n), _Scanned(n), _Scanned(n)
     consts: list[int] = []
     stocks: list[int] = []
     dynamic: list[int] = []
+    plain_of = [False] * n
     for i, v in enumerate(vars_):
         shared = v.init is v.step
         leaves: list[Any] = []
-        now: set[int] = set()
+        now: list[int] = []
         if v.init is not None:
             v.init, shape = scan(v.init, leaves, now)
         else:
             shape = "num"
             leaves.append(0.0)
-        init_scanned[i] = (shape, leaves, now)
+        init.shapes[i] = interned.setdefault(shape, shape)
+        init.leaves[i] = leaves
+        init.nows[i] = now
         if v.step is not None:
             if shared:
                 v.step = v.init
-                step_scanned[i] = init_scanned[i]
+                step.shapes[i], step.leaves[i], step.nows[i] = init.shapes[i], leaves, now
             else:
-                leaves, now = [], set()
+                leaves, now = [], []
                 v.step, shape = scan(v.step, leaves, now)
-                step_scanned[i] = (shape, leaves, now)
+                step.shapes[i] = interned.setdefault(shape, shape)
+                step.leaves[i] = leaves
+                step.nows[i] = now
         if v.deriv is not None:
-            leaves, now = [], set()
-            v.deriv, shape = scan(v.deriv, leaves, now)
-            deriv_scanned[i] = (shape, leaves, now)
+            leaves = []
+            v.deriv, shape = scan(v.deriv, leaves, [])
+            deriv.shapes[i] = interned.setdefault(shape, shape)
+            deriv.leaves[i] = leaves
         kind = v.kind
         if kind == "const":
             consts.append(i)
@@ -344,12 +370,11 @@ def build_plan(system: System, layout: str = "model") -> Plan:
             stocks.append(i)
         elif kind == "aux" or kind == "plain":
             dynamic.append(i)
-    everyone = list(range(len(vars_)))
-    init_levels = _levels(system, everyone, init_scanned, "initial values", "init")
-    step_levels = _levels(system, dynamic, step_scanned, "algebraic loop", "step")
-    plain_of = {i: vars_[i].kind == "plain" for i in dynamic}
-    step_groups = _group(step_levels, step_scanned, plain_of)
-    deriv_groups = _group([stocks] if stocks else [], deriv_scanned)
+            plain_of[i] = kind == "plain"
+    init_levels = _levels(system, range(n), init.nows, "initial values", "init")
+    step_levels = _levels(system, dynamic, step.nows, "algebraic loop", "step")
+    step_groups = _group(step_levels, step, plain_of)
+    deriv_groups = _group([stocks] if stocks else [], deriv)
     stock_order = [i for g in deriv_groups for i in g.outputs]
     if layout == "groups":  # each group's outputs one contiguous block
         order = consts + stock_order + [i for g in step_groups for i in g.outputs]
@@ -361,8 +386,8 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     slot = [0] * len(vars_)
     for k, i in enumerate(order):
         slot[i] = k
-    init_groups = _group(init_levels, init_scanned)
-    nonneg = [(i, vars_[i].inflows, vars_[i].outflows) for i in stocks
+    init_groups = _group(init_levels, init)
+    nonneg = [(i, list(vars_[i].inflows), list(vars_[i].outflows)) for i in stocks
               if vars_[i].non_negative and vars_[i].outflows]
     return Plan(system, slot, as_index([slot[i] for i in consts]),
                 as_index([slot[i] for i in stock_order]),
