@@ -61,6 +61,16 @@ def test_positions_stay_frozen():
     assert hash(p) == hash(Pos(line=1, column=1))
 
 
+def test_trusted_positions_share_a_fields_set_nothing_changes():
+    p = construct.make_pos(1, 1)
+    with pytest.raises(Exception):
+        p.line = 2  # type: ignore[misc]
+    moved = p.model_copy(update={"end_line": 4})
+    moved.__pydantic_fields_set__.add("end_line")  # as a validated copy would say
+    assert construct.make_pos(2, 2).model_fields_set == {"line", "column"}
+    assert moved.model_fields_set == {"line", "column", "end_line"}
+
+
 @pytest.mark.parametrize("name", ["amazon_flywheel", "affiliate_four_rings_zh"])
 def test_a_model_read_from_xmile_survives_revalidation(name):
     model = loopdsl.load(MODELS / f"{name}.loop")
