@@ -136,8 +136,8 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
     source = Source(text, file)
     stack: list[XNode] = []
     root: list[XNode] = []
-    texts: list[list[str]] = []
-    scopes: list[dict[str, str] | None] = []  # per open element: its xmlns declarations
+    # Open elements that declare namespaces, with their declarations (prefix -> URI).
+    declared: list[tuple[XNode, dict[str, str]]] = []
 
     def refuse(*_args: object) -> None:
         raise LoopError([source.diagnostic(
@@ -148,6 +148,7 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
     split_cache: dict[str, tuple[str, str]] = {}  # tag -> (uri, local) in the open scopes
 
     def start(name: str, attrs: dict[str, str]) -> None:
+        scope = None
         if attrs and ("xmlns" in attrs or ":" in "".join(attrs)):
             # namespace declarations or prefixed attributes: the general path
             scope = {}
@@ -158,16 +159,16 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
                     scope[key[6:]] = value
             if scope:
                 split_cache.clear()  # a new declaration may rebind a prefix below here
-            scopes.append(scope)
             attrs = {k.rpartition(":")[2]: v for k, v in attrs.items()
                      if k != "xmlns" and not k.startswith("xmlns:")}
-        else:
-            scopes.append(None)
         found = split_cache.get(name)
         if found is None:
-            found = split_cache[name] = _split(name, [s for s in scopes if s])
+            scopes = [s for _, s in declared] + ([scope] if scope else [])
+            found = split_cache[name] = _split(name, scopes)
         node = XNode(found[1], found[0], attrs, parser.CurrentLineNumber,
                      parser.CurrentColumnNumber + 1)
+        if scope:
+            declared.append((node, scope))
         if stack:
             parent = stack[-1]
             parent.children.append(node)
@@ -176,25 +177,30 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
         else:
             root.append(node)
         stack.append(node)
-        texts.append([])
 
+    # An open element's text is "" (none yet), its first chunk (a str: a leaf's usual
+    # text) or a list of chunks, joined when it closes.
     def end(_name: str) -> None:
         node = stack.pop()
-        if scopes.pop():
+        if declared and declared[-1][0] is node:
+            declared.pop()
             split_cache.clear()  # its prefixes go out of scope
-        parts = texts.pop()
-        if parts:
-            node.text = parts[0] if len(parts) == 1 else "".join(parts)
+        if node.text.__class__ is list:
+            node.text = "".join(node.text)
 
     def data(chunk: str) -> None:
         if stack:
-            parts = texts[-1]
-            if not parts:
-                node = stack[-1]
+            node = stack[-1]
+            text = node.text
+            if not text:
+                node.text = chunk
                 if not node.text_line:
                     node.text_line = parser.CurrentLineNumber
                     node.text_column = parser.CurrentColumnNumber + 1
-            parts.append(chunk)
+            elif text.__class__ is list:
+                text.append(chunk)
+            else:
+                node.text = [text, chunk]
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
