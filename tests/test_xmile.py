@@ -412,6 +412,41 @@ def test_the_parser_scans_the_tokens_the_tokenizer_reads(text):
                     for t in tokens]
 
 
+@pytest.mark.parametrize("first, second", [
+    ("a * b + 2 * c", "c * time + 3 * a"),
+    ("IF a > 1 AND NOT b THEN -a ^ 2 ELSE (b - c) / 4",
+     "IF c > 2 AND NOT a THEN -c ^ 1 ELSE (a - dt) / 5"),
+    ("a MOD b - -c", "c MOD a - -b"),
+])
+def test_an_equation_of_a_known_shape_is_replayed_as_the_parser_reads_it(first, second):
+    from loopdsl.construct import make_pos
+    from loopdsl.xmile import equations
+
+    def resolve(key, raw):
+        if key in ("a", "b", "c"):
+            return key.upper()
+        raise equations.EquationError(f"undefined variable '{raw}'", 0)
+
+    def where(offset):
+        return make_pos(1, offset + 1)
+
+    equations._PLANS.clear()
+    fresh = parse_equation(second, resolve, where=where)
+    parse_equation(first, resolve, where=where)  # the same shape as second, seen first
+    assert equations._PLANS  # kept for the next equation of this shape
+    replayed = parse_equation(second, resolve, where=where)
+    assert replayed == fresh and replayed.model_dump() == fresh.model_dump()
+    bad = second.replace("a", "zz", 1)  # still the same shape: the replay reports the name
+    equations._PLANS.clear()
+    with pytest.raises(equations.EquationError) as parsed:
+        parse_equation(bad, resolve, where=where)
+    parse_equation(first, resolve, where=where)
+    with pytest.raises(equations.EquationError) as again:
+        parse_equation(bad, resolve, where=where)
+    assert (again.value.message, again.value.offset) == (parsed.value.message,
+                                                         parsed.value.offset)
+
+
 def test_a_variable_may_share_the_model_name():
     m = loads_xmile(xmile('<stock name="t"><eqn>1</eqn></stock>'))  # the header's name is t
     assert m.name == "t" and m.node_ids == ["t"]
@@ -449,3 +484,20 @@ def test_numbers_must_be_finite_and_tables_sound(variables, specs, message):
 def test_mod_as_function_and_as_operator():
     model = loads_xmile(xmile('<aux name="a"><eqn>MOD(7, 3) + 7 mod 4</eqn></aux>'), "m.xmile")
     assert model.simulate()["a"][0] == 4.0
+
+
+@pytest.mark.parametrize("element, message", [
+    ('<loopdsl:vary target="k" dist="uniform" args=""/>', "uniform takes 2 numbers, got 0"),
+    ('<loopdsl:vary target="k" dist="triangular" args="1 2"/>',
+     "triangular takes 3 numbers, got 2"),
+    ('<loopdsl:vary target="k" dist="uniform" args="3 1"/>',
+     "uniform: the low end is above the high end"),
+    ('<loopdsl:vary target="k" dist="normal" args="1 nan"/>', "args must be numbers"),
+    ('<loopdsl:scenario id="(s"/>', "<loopdsl:scenario> id '(s' is not a name"),
+    ('<loopdsl:loop id="if">k</loopdsl:loop>', "<loopdsl:loop> id 'if' is not a name"),
+])
+def test_loopdsl_extension_values_that_dot_loop_cannot_hold_are_errors(element, message):
+    ext = ('<loopdsl:extension xmlns:loopdsl="urn:loopdsl:xmile:1" name="m">'
+           f"{element}</loopdsl:extension>")
+    err = error_of(xmile('<aux name="k"><eqn>1</eqn></aux>', extra=ext))
+    assert message in err.first.message and err.first.line == 5

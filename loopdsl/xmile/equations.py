@@ -176,6 +176,10 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     keys, texts, offsets = scan(text)
     if len(keys) == 2 and keys[0] is _NUM:  # a constant: most equations of a big model
         return _number(texts[0], offsets[0], where)
+    shape = tuple(keys)
+    plan = _PLANS.get(shape, _UNSEEN)
+    if plan is not _UNSEEN and plan is not None:  # parsed before: replay what the parser did
+        return _replay(plan, texts, offsets, resolve, where)
     try:
         expr = _parse(keys, texts, offsets, resolve, resolve_call, where)
     except RecursionError:
@@ -186,7 +190,78 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     if 2 * len(keys) > MAX_DEPTH and _depth(expr) > MAX_DEPTH:
         raise EquationError(f"the equation is nested too deeply (more than {MAX_DEPTH} "
                             "levels)", 0, "split it into several auxiliaries")
+    if plan is _UNSEEN:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[shape] = _plan(keys, texts, offsets, resolve)
     return expr
+
+
+# A big model has few equation shapes (sequences of token keys: "#name * #name #end").
+# For a shape without calls the tree depends on the keys alone, so the parser's work is
+# kept as a plan, in postfix order: (kind, operator, token index). Names and numbers are
+# read in token order when it is replayed, so an error is the one the parser would raise.
+_PLANS: dict[tuple[str, ...], "tuple[tuple[str, str, int], ...] | None"] = {}
+_MAX_PLANS = 2048
+_UNSEEN = object()
+
+
+def _plan(keys: list[str], texts: list[str], offsets: list[int],
+          resolve: Resolver) -> "tuple[tuple[str, str, int], ...] | None":
+    """The plan of an equation the parser has just read, or None for one with calls."""
+    for key, after in zip(keys, keys[1:]):
+        if after == "(" and (key is _NAME or key == "mod"):
+            return None  # LOOKUP(t, x), IF_THEN_ELSE(...), PI(): the tree depends on names
+    tree = _parse(keys, texts, offsets, resolve, None, lambda offset: offset)  # type: ignore
+    token = {offset: k for k, offset in enumerate(offsets)}
+    plan: list[tuple[str, str, int]] = []
+    stack: list[tuple[Expr, bool]] = [(tree, False)]
+    while stack:  # postfix: children (left to right), then the node
+        node, done = stack.pop()
+        at = token[node.pos]  # type: ignore[index]
+        if done or isinstance(node, (Num, Name)):
+            plan.append((node.type, getattr(node, "op", ""), at))
+            continue
+        stack.append((node, True))
+        children = (node.operand,) if isinstance(node, Unary) else \
+            (node.left, node.right) if isinstance(node, Binary) else \
+            (node.cond, node.then, node.orelse)  # type: ignore[union-attr]
+        stack.extend((child, False) for child in reversed(children))
+    return tuple(plan)
+
+
+def _replay(plan: "tuple[tuple[str, str, int], ...]", texts: list[str], offsets: list[int],
+            resolve: Resolver, where: Callable[[int], Pos | None]) -> Expr:
+    """Build the tree of a plan for this equation's names and numbers."""
+    stack: list[Expr] = []
+    push, pop = stack.append, stack.pop
+    for kind, op, at in plan:
+        if kind == "name":
+            push(_name_at(texts[at], offsets[at], resolve, where))
+        elif kind == "binary":
+            right = pop()
+            push(make_binary(op, pop(), right, where(offsets[at])))
+        elif kind == "num":
+            push(_number(texts[at], offsets[at], where))
+        elif kind == "unary":
+            push(make_unary(op, pop(), where(offsets[at])))
+        else:
+            orelse, then = pop(), pop()
+            push(make_if(pop(), then, orelse, where(offsets[at])))
+    return stack[0]
+
+
+def _name_at(raw: str, offset: int, resolve: Resolver,
+             where: Callable[[int], Pos | None]) -> Expr:
+    """The variable a name refers to (TIME, DT, ... where no variable has the name)."""
+    name = canonical(raw)
+    try:
+        ident = resolve(name, raw)
+    except EquationError as err:
+        if name not in CONSTANT_NAMES:
+            raise EquationError(err.message, offset, err.hint) from None
+        ident = CONSTANT_NAMES[name]
+    return make_name(ident, where(offset))
 
 
 def _number(text: str, offset: int, where: Callable[[int], Pos | None]) -> Expr:
@@ -264,18 +339,10 @@ def _parse(keys: list[str], texts: list[str], offsets: list[int], resolve: Resol
             after = keys[i]
             if after == "(":
                 return call(i - 1)
-            raw = texts[i - 1]
             if after == "[":
-                raise EquationError(f"arrays are not supported: {display_name(raw)}[...]",
-                                    offsets[i])
-            name = canonical(raw)
-            try:
-                ident = resolve(name, raw)
-            except EquationError as err:
-                if name not in CONSTANT_NAMES:
-                    raise EquationError(err.message, offsets[i - 1], err.hint) from None
-                ident = CONSTANT_NAMES[name]
-            return make_name(ident, where(offsets[i - 1]))
+                raise EquationError(f"arrays are not supported: {display_name(texts[i - 1])}"
+                                    "[...]", offsets[i])
+            return _name_at(texts[i - 1], offsets[i - 1], resolve, where)
         if key == "(":
             i += 1
             parens += 1  # parentheses leave no node: count them, not the recursion

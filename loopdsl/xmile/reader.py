@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from loopdsl.checker import check
+from loopdsl.compiler import _distribution_problem
 from loopdsl.construct import constructor, from_dict, make_pos
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import walk
@@ -50,6 +51,7 @@ VARIABLE_TAGS = ("stock", "flow", "aux", "gf")
 _IGNORED_IN_VARIABLES = {"alias"}  # display-only XMILE elements
 _METHODS = {"euler": "euler", "rk4": "rk4"}
 _DECLARED_ID = re.compile(r"(?!\d)\w+\Z")
+_ARG_COUNTS = {"uniform": 2, "normal": 2, "triangular": 3}  # a distribution's numbers
 _UNSUPPORTED_CHILDREN = frozenset({"dimensions", "element", "conveyor", "queue"})
 # The reader's values are sound by construction (identifiers it made, floats it converted,
 # expressions its parser built): trusted constructors skip pydantic's validation.
@@ -200,10 +202,18 @@ class Reader:
                     try:
                         args = [float(x) for x in el.attrib.get("args", "").split()]
                     except ValueError:
+                        args = [math.nan]
+                    if not all(math.isfinite(a) for a in args):
                         self.fail("<loopdsl:vary> args must be numbers", el)
                     dist = el.attrib.get("dist")
-                    if dist not in ("uniform", "normal", "triangular"):
+                    if dist not in _ARG_COUNTS:
                         self.fail(f"unknown distribution {dist!r}", el)
+                    if len(args) != _ARG_COUNTS[dist]:
+                        self.fail(f"{dist} takes {_ARG_COUNTS[dist]} numbers, got {len(args)}",
+                                  el)
+                    problem = _distribution_problem(dist, args)
+                    if problem is not None:
+                        self.fail(f"<loopdsl:vary> {dist}: {problem}", el)
                     model.distributions.append(Distribution(
                         target=self.ref(el.attrib.get("target", ""), el), dist=dist,
                         args=args, pos=pos))
