@@ -186,7 +186,7 @@ class Lowerer:
     def _register(self) -> list[tuple[Any, Var]]:
         """One pass over the nodes (at scale, reading the model's objects is the cost):
         lookups, a variable per node, and each stock's flows (``flows_of``)."""
-        overrides = self.overrides
+        overrides, names, vars_, reads = self.overrides, self.index, self.vars, self.reads
         variables: list[tuple[Any, Var]] = []
         flows: dict[str, tuple[list[str], list[str]]] = {}
         flow_nodes = []
@@ -204,9 +204,14 @@ class Lowerer:
                     flow_nodes.append(node)
                 if node.equation is None and node.lookup is None and id not in overrides:
                     what = "plain"
-            index = self.new_var(id, what, id)
-            self.reads[id] = ("var", index, 0)
-            variables.append((node, self.vars[index]))
+            if id in names:  # pragma: no cover - the checker rejects duplicate ids
+                var = vars_[self.new_var(id, what, id)]
+            else:
+                names[id] = len(vars_)
+                var = Var(id, what, id)
+                vars_.append(var)
+            reads[id] = ("var", names[id], 0)
+            variables.append((node, var))
         for node in flow_nodes:  # a flow names its stocks; the stocks may not list it
             if node.target in flows and node.id not in flows[node.target][0]:
                 flows[node.target][0].append(node.id)
@@ -229,7 +234,7 @@ class Lowerer:
         if inflows:
             var.inflows = [index[f] for f in inflows]
             terms = tuple([self._read(f) for f in inflows])
-            into: IR = ("sum", (1,) * len(terms), terms)
+            into: IR = ("sum", (1,) * len(terms), terms) if len(terms) > 1 else terms[0]
         elif not outflows and node.id in self.links_into:
             terms = tuple([self.link_term(link) for link in self.links_into[node.id]])
             into = ("sum", (1,) * len(terms), terms)

@@ -178,7 +178,8 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
         if tag == "lookup":
             leaves.append(e[1])
             arg, shape = scan(e[2], leaves, now)
-            return ("lookup", e[1], arg), ("lookup", tables[e[1]].interpolation, shape)
+            return (e if arg is e[2] else ("lookup", e[1], arg),
+                    ("lookup", tables[e[1]].interpolation, shape))
         if tag == "rand":
             parts = [scan(a, leaves, now) for a in e[2]]
             return (("rand", e[1], tuple([p[0] for p in parts])),
@@ -329,6 +330,7 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     """
     vars_ = system.vars
     n = len(vars_)
+    ids = list(range(n))  # one int object per variable, shared by every list below
     scan, lagged = scanner(system.tables)
     interned: dict[Any, Any] = {}
     init, step, deriv = _Scanned(n), _Scanned(n), _Scanned(n)
@@ -336,7 +338,7 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     stocks: list[int] = []
     dynamic: list[int] = []
     plain_of = [False] * n
-    for i, v in enumerate(vars_):
+    for i, v in zip(ids, vars_):
         shared = v.init is v.step
         leaves: list[Any] = []
         now: list[int] = []
@@ -347,17 +349,17 @@ def build_plan(system: System, layout: str = "model") -> Plan:
             leaves.append(0.0)
         init.shapes[i] = interned.setdefault(shape, shape)
         init.leaves[i] = leaves
-        init.nows[i] = now
+        init.nows[i] = now or None  # most read nothing at the same time
         if v.step is not None:
             if shared:
                 v.step = v.init
-                step.shapes[i], step.leaves[i], step.nows[i] = init.shapes[i], leaves, now
+                step.shapes[i], step.leaves[i], step.nows[i] = init.shapes[i], leaves, init.nows[i]
             else:
                 leaves, now = [], []
                 v.step, shape = scan(v.step, leaves, now)
                 step.shapes[i] = interned.setdefault(shape, shape)
                 step.leaves[i] = leaves
-                step.nows[i] = now
+                step.nows[i] = now or None
         if v.deriv is not None:
             leaves = []
             v.deriv, shape = scan(v.deriv, leaves, [])
@@ -371,7 +373,7 @@ def build_plan(system: System, layout: str = "model") -> Plan:
         elif kind == "aux" or kind == "plain":
             dynamic.append(i)
             plain_of[i] = kind == "plain"
-    init_levels = _levels(system, range(n), init.nows, "initial values", "init")
+    init_levels = _levels(system, ids, init.nows, "initial values", "init")
     step_levels = _levels(system, dynamic, step.nows, "algebraic loop", "step")
     step_groups = _group(step_levels, step, plain_of)
     deriv_groups = _group([stocks] if stocks else [], deriv)
@@ -379,12 +381,14 @@ def build_plan(system: System, layout: str = "model") -> Plan:
     if layout == "groups":  # each group's outputs one contiguous block
         order = consts + stock_order + [i for g in step_groups for i in g.outputs]
     else:  # the model's variables first, in model order: results are views, not copies
-        visible = [i for i, v in enumerate(vars_) if v.visible]
-        seen = set(visible)
+        visible = [i for i, v in zip(ids, vars_) if v.visible]
+        seen = bytearray(n)
+        for i in visible:
+            seen[i] = 1
         order = visible + [i for i in consts + stock_order +
-                           [i for g in step_groups for i in g.outputs] if i not in seen]
-    slot = [0] * len(vars_)
-    for k, i in enumerate(order):
+                           [i for g in step_groups for i in g.outputs] if not seen[i]]
+    slot = [0] * n
+    for k, i in zip(ids, order):
         slot[i] = k
     init_groups = _group(init_levels, init)
     nonneg = [(i, list(vars_[i].inflows), list(vars_[i].outflows)) for i in stocks
