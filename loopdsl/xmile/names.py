@@ -30,7 +30,7 @@ _UNDERSCORES = re.compile("_+")
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ _][A-Za-z0-9]+)*\Z")
 
 
-@lru_cache(maxsize=1 << 16)  # a model names each variable several times
+@lru_cache(maxsize=1 << 18)  # a model names each variable several times, spelt two ways
 def canonical(name: str) -> str:
     """The matching key of an XMILE name: case-folded, runs of spaces/underscores as one '_'.
 
@@ -57,7 +57,6 @@ def unquote(name: str) -> str:
     return name.replace("\\n", "\n")
 
 
-@lru_cache(maxsize=1 << 16)  # the reader asks for each variable's twice
 def display_name(name: str) -> str:
     """The name as a person reads it: quotes removed, whitespace runs as one space.
 

@@ -71,6 +71,7 @@ class Reader:
         self.names = IdentifierMaker()
         self.ids: dict[str, str] = {}  # canonical XMILE name -> identifier
         self.elements: dict[str, XNode] = {}  # identifier -> its element
+        self.ident_of: dict[XNode, str] = {}  # variable element -> its identifier
         self.lookup_ids: dict[str, str] = {}  # canonical name of a gf -> LookupDef id
         self.extra_lookups: list[LookupDef] = []
         self.inline: dict[str, Lookup] = {}  # identifier -> its inline graphical function
@@ -280,10 +281,11 @@ class Reader:
                 self.lookup_ids[key] = ident
             ids[key] = ident
             self.elements[ident] = el
+            self.ident_of[el] = ident
         for el in elements:  # inline graphical functions first: calls may use them
             gf = el.find("gf")
             if gf is not None and el.tag in ("aux", "flow"):
-                self.inline[ids[canonical(el.attrib["name"])]] = self.graphical(gf)
+                self.inline[self.ident_of[el]] = self.graphical(gf)
         flows_of: dict[str, tuple[str | None, str | None]] = {}
         for el in elements:
             if el.tag == "stock":
@@ -297,7 +299,7 @@ class Reader:
 
     def node(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> Any:
         raw = el.attrib["name"]
-        ident = self.ids[canonical(raw)]
+        ident = self.ident_of[el]
         children = el.standard_children()
         if not _UNSUPPORTED_CHILDREN.isdisjoint(children):
             for child in el.children:  # the first one, in document order
@@ -369,7 +371,7 @@ class Reader:
         return _constant(common)
 
     def stock_flows(self, el: XNode, flows_of: dict[str, tuple[str | None, str | None]]) -> None:
-        stock = self.ids[canonical(el.attrib["name"])]
+        stock = self.ident_of[el]
         for tag, side in (("inflow", 1), ("outflow", 0)):
             for ref in el.findall(tag):
                 key = canonical(ref.text)
