@@ -226,32 +226,34 @@ class Lowerer:
         else:
             var.init = self.expr(node.initial) if node.initial is not None else ZERO
         inflows, outflows = self.flows_of.get(node.id, ((), ()))
-        index = self.index
-        for name in (*inflows, *outflows):
-            if name not in index:
-                raise _error(self.model, f"stock '{node.id}': flow '{name}' is not a variable",
-                             node.pos)
-        if inflows:
-            var.inflows = [index[f] for f in inflows]
-            terms = tuple([self._read(f) for f in inflows])
-            into: IR = ("sum", (1,) * len(terms), terms) if len(terms) > 1 else terms[0]
-        elif not outflows and node.id in self.links_into:
+        ins, outs = self._reads_of(node, inflows), self._reads_of(node, outflows)
+        if ins:
+            var.inflows = [read[1] for read in ins]
+            into: IR = ("sum", (1,) * len(ins), tuple(ins)) if len(ins) > 1 else ins[0]
+        elif not outs and node.id in self.links_into:
             terms = tuple([self.link_term(link) for link in self.links_into[node.id]])
             into = ("sum", (1,) * len(terms), terms)
         else:
             into = ZERO
         if node.capacity is not None:
             into = ("op", "mul", (into, self.cap_factor(var, node.capacity, lag=0)))
-        if outflows:
-            var.outflows = [index[f] for f in outflows]
-            out = tuple([self._read(f) for f in outflows])
-            into = ("sum", (1,) + (-1,) * len(out), (into,) + out)
+        if outs:
+            var.outflows = [read[1] for read in outs]
+            into = ("sum", (1,) + (-1,) * len(outs), (into, *outs))
         var.deriv = into
 
-    def _read(self, name: str) -> IR:
-        """The same-time read of a variable by name."""
-        read = self.reads.get(name)
-        return read if read is not None else ("var", self.index[name], 0)
+    def _reads_of(self, node: Stock, flows: list[str]) -> list[IR]:
+        """The same-time reads of a stock's flows (by name)."""
+        reads = []
+        for name in flows:
+            read = self.reads.get(name)
+            if read is None:
+                if name not in self.index:
+                    raise _error(self.model, f"stock '{node.id}': flow '{name}' is not a "
+                                 "variable", node.pos)
+                read = ("var", self.index[name], 0)
+            reads.append(read)
+        return reads
 
     def cap_factor(self, var: Var, capacity: Expr, lag: int) -> IR:
         me = ("var", self.index[var.id], lag)
