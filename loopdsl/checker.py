@@ -87,11 +87,11 @@ class Checker:
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
             main = equation_of(node)
-            if main is not None and node.id not in self.lookups:
-                self.instant[node.id] = set()
-            for expr in _expressions(node):
-                self.expression(expr, node.pos, self.instant.get(node.id) if expr is main
-                                else None)
+            if main is not None:  # the equation a value comes from: read at this instant?
+                refs = self.instant[node.id] = set()
+                self.expression(main, node.pos, refs)
+            for expr in _other_expressions(node):
+                self.expression(expr, node.pos)
             if isinstance(node, Flow):
                 for end, word in ((node.source, "from"), (node.target, "to")):
                     if end is not None:
@@ -360,12 +360,14 @@ def _acyclic(succ: dict[str, dict[str, None]]) -> bool:
     return peeled == len(indegree)
 
 
-def _expressions(node: Any) -> list[Any]:
-    exprs = [equation_of(node)]
-    if isinstance(node, PlainNode):
-        exprs += [node.initial, node.push, node.decay, node.capacity]
-    elif isinstance(node, Stock):
-        exprs += [node.initial, node.capacity]
+def _other_expressions(node: Any) -> list[Any]:
+    """A node's expressions besides :func:`equation_of`'s (initial values, capacities)."""
+    if isinstance(node, Stock):
+        exprs = [node.initial, node.capacity]
+    elif isinstance(node, PlainNode):
+        exprs = [node.initial, node.push, node.decay, node.capacity]
+    else:
+        return []
     return [e for e in exprs if e is not None]
 
 

@@ -104,7 +104,7 @@ class XNode:
 
     def findall(self, tag: str) -> list["XNode"]:
         """Every standard child element with this tag."""
-        return [c for c in self.children if c.tag == tag and c.standard]
+        return [c for c in self.children if c.tag == tag and c.ns in XMILE_NAMESPACES]
 
     def iter(self) -> Iterator["XNode"]:
         """This element and every descendant, in document order."""
