@@ -373,6 +373,8 @@ def _other_expressions(node: Any) -> list[Any]:
 
 def add_implicit_nodes(model: Model) -> None:
     """Declare, as plain nodes, the names used in links that no statement declares."""
+    if not model.links:
+        return
     known = {n.id for n in model.nodes}
     for link in model.links:
         for end in (link.source, link.target):

@@ -1,10 +1,12 @@
 """XMILE equation text -> the expression tree of :mod:`loopdsl.model`.
 
-A small hand-written tokenizer and recursive-descent parser: ``{...}`` is a
+A small hand-written tokenizer and precedence-climbing parser: ``{...}`` is a
 comment, names may be quoted (``"Heat Loss"``) or written with underscores,
 keywords and function names are case-insensitive. Operator precedence follows
 the .loop grammar (which agrees with Vensim and Stella output: ``-2^2`` is -4).
 Names are resolved by a callback, so this module knows nothing of models.
+Built for big models: one regex pass scans an equation, and the parser's work
+for an equation shape is replayed for the next equation of that shape.
 
 >>> from loopdsl.expr import format_expr
 >>> e = parse_equation('IF "Room  temp" >= 5 {five} THEN max(a_b, .5) ELSE -2^2',

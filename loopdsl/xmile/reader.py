@@ -55,7 +55,6 @@ _ARG_COUNTS = {"uniform": 2, "normal": 2, "triangular": 3}  # a distribution's n
 _UNSUPPORTED_CHILDREN = frozenset({"dimensions", "element", "conveyor", "queue"})
 # The reader's values are sound by construction (identifiers it made, floats it converted,
 # expressions its parser built): trusted constructors skip pydantic's validation.
-_pos = constructor(Pos)
 _stock, _flow, _aux, _constant = (from_dict(c) for c in (Stock, Flow, Aux, Constant))
 _lookup_def, _plain = from_dict(LookupDef), from_dict(PlainNode)
 _lookup = constructor(Lookup)
@@ -420,7 +419,8 @@ class Reader:
             def where(offset: int) -> Pos:  # noqa: F811 - a position past a line break
                 newlines = text.count("\n", 0, offset)
                 if newlines:
-                    return make_pos(eqn.text_line + newlines, offset - text.rfind("\n", 0, offset))
+                    return make_pos(eqn.text_line + newlines,
+                                    offset - text.rfind("\n", 0, offset))
                 return make_pos(line, column + offset)
 
         try:
