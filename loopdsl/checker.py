@@ -73,12 +73,18 @@ class Checker:
         self.duplicates("loop", model.loops)
         self.duplicates("scenario", model.scenarios)
         add_implicit_nodes(model)
-        for node in model.nodes:
-            self.reserved(node)
-        self.nodes = {n.id: n for n in model.nodes}
-        self.lookups = {n.id for n in model.nodes if isinstance(n, LookupDef)}
+        self.nodes: dict[str, Any] = {}  # id -> node (the last of that id)
+        self.lookups: set[str] = set()
+        reserved = BUILTIN_NAMES | EXPRESSION_KEYWORDS
+        for node in model.nodes:  # one pass: a big model's nodes are far apart in memory
+            if node.id.lower() in reserved:
+                self.reserved(node)
+            self.nodes[node.id] = node
+            if isinstance(node, LookupDef):
+                self.lookups.add(node.id)
         self.variables = [i for i in self.nodes if i not in self.lookups]
         self.instant: dict[str, set[str]] = {}  # node -> the nodes its equation reads now
+        self.instant_nodes: set[str] = set()  # the nodes that are neither stocks nor lookups
         groups = {g.id for g in model.groups}
         for node in model.nodes:
             if node.group is not None and node.group not in groups:
@@ -86,6 +92,8 @@ class Checker:
                            self.locate(node.pos, node.group, r"\bin\s+"),
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
+            if not isinstance(node, Stock) and node.id not in self.lookups:
+                self.instant_nodes.add(node.id)
             main = equation_of(node)
             if main is not None:  # the equation a value comes from: read at this instant?
                 refs = self.instant[node.id] = set()
@@ -282,17 +290,15 @@ class Checker:
         # (the implicit ones were added to model.nodes by run()). The graph is built
         # as plain dicts first: networkx is only needed to report a cycle.
         lookups, nodes = self.lookups, self.nodes
-        instant_nodes = {i for i, n in nodes.items()  # may be on a same-instant cycle
-                         if i not in lookups and not isinstance(n, Stock)}
-        succ: dict[str, dict[str, None]] = {}  # node -> its same-instant dependants
-        for node in self.model.nodes:
-            if isinstance(node, Stock) or node.id in lookups:
-                continue
-            succ.setdefault(node.id, {})
-            refs = self.instant.get(node.id)  # collected by run()'s expression checks
-            for ref in instant_references(equation_of(node)) if refs is None else refs:
+        instant_nodes = self.instant_nodes  # may be on a same-instant cycle
+        # node -> its same-instant dependants, for the nodes with such links (the others
+        # are on no cycle); from the references run()'s expression checks collected
+        succ: dict[str, dict[str, None]] = {}
+        for node_id, refs in self.instant.items():
+            for ref in refs:
                 if ref in instant_nodes:
-                    succ.setdefault(ref, {})[node.id] = None
+                    succ.setdefault(ref, {})[node_id] = None
+                    succ.setdefault(node_id, {})
         for link in self.model.links:
             delay = link.delay
             if (delay is not None and getattr(delay, "value", None) == 0
