@@ -1,0 +1,68 @@
+"""The plan: one walk folds each equation and reads its shape, reads and lags; Kahn levels."""
+
+import math
+
+import pytest
+
+import loopdsl
+from loopdsl.errors import LoopError
+from loopdsl.simulate.lower import System, Var, lower
+from loopdsl.simulate.plan import build_plan, scanner
+
+
+def _system(*vars_: Var) -> System:
+    return System(list(vars_), [], [], {v.id: k for k, v in enumerate(vars_)}, 0.0, 1.0, 1.0)
+
+
+def _aux(id: str, e: tuple) -> Var:
+    return Var(id, "aux", id, init=e, step=e)
+
+
+def test_a_where_on_a_number_keeps_only_the_chosen_branch_and_its_reads():
+    scan, lagged = scanner([])
+    leaves, now = [], []
+    e = ("op", "where", (("op", "gt", (("num", 2.0), ("num", 1.0))),
+                         ("var", 1, 0), ("var", 2, 3)))
+    assert scan(e, leaves, now) == (("var", 1, 0), "cur")
+    assert (leaves, now, lagged) == ([(1, 0)], [1], {})
+
+
+def test_numbers_fold_with_numpy_arithmetic():
+    scan, _ = scanner([])
+    leaves: list = []
+    folded, shape = scan(("sum", (1, -1), (("num", 1.0), ("op", "div", (("num", 1.0),
+                                                                       ("num", 0.0))))),
+                         leaves, [])
+    assert folded[0] == "num" and folded[1] == -math.inf and shape == "num"
+    assert leaves == [-math.inf]
+
+
+def test_a_variable_read_twice_is_ordered_once_after_its_input():
+    p = build_plan(_system(_aux("y", ("op", "mul", (("var", 1, 0), ("var", 1, 0)))),
+                           _aux("x", ("num", 3.0))))
+    assert p.step_order == [1, 0]
+    assert [g.outputs for g in p.step_groups] == [[1], [0]]
+
+
+def test_squares_simulate():
+    m = loopdsl.loads("time 0 to 2\naux x = 3\naux y = x * x\naux z = y * x * y")
+    out = m.simulate()
+    assert out["y"].tolist() == [9.0, 9.0, 9.0] and out["z"].tolist() == [243.0] * 3
+
+
+def test_a_same_time_cycle_is_named():
+    with pytest.raises(LoopError, match="initial values: circular definition b -> a -> b"):
+        build_plan(_system(_aux("a", ("var", 1, 0)), _aux("b", ("var", 0, 0))))
+
+
+def test_a_variable_reading_itself_now_is_an_error():
+    with pytest.raises(LoopError, match="'a' depends on its own value"):
+        build_plan(_system(_aux("a", ("op", "add", (("var", 0, 0), ("num", 1.0))))))
+
+
+def test_grouped_equations_keep_their_leaves_in_order():
+    m = loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a")
+    p = build_plan(lower(m, dt=1.0))
+    (group,) = p.step_groups
+    assert group.outputs == [0, 1] and group.leaves == [[3.0, 2.0], [(1, 1), (0, 1)]]
+    assert p.lagged == {0: 1, 1: 1} and p.max_lag == 1
