@@ -89,7 +89,8 @@ def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]
     numbers (numpy arithmetic: 1/0 is inf, not an error) and a WHERE on a number picks its
     branch; the shape key names the operators, with leaves (numbers, ``(index, lag)`` reads,
     parameters, tables) appended to ``leaves`` in preorder; ``now`` gets the variables read
-    at the same time (once per read); the lag table maps each variable read with a delay to its largest lag.
+    at the same time (once per read); the lag table maps each variable read with a delay to
+    its largest lag.
 
     >>> scan, lagged = scanner([])
     >>> leaves, now = [], []
