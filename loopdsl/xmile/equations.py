@@ -51,7 +51,6 @@ _TOKEN = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TOKE
 _SCAN = re.compile("|".join(f"(?:{pattern})" for _, pattern in _TOKEN_PARTS))  # no groups
 
 _KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
-_TOKEN_KINDS = ("ws", "comment", "num", "qname", "name", "op")
 _COMPARISON = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=",
                ">": ">", ">=": ">="}
 
