@@ -114,7 +114,7 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     if runs == 1 and one is None:
         log.debug("simulate: a phase uses the general path; the single run steps 2-D rows")
     if keep is None:
-        OUT = np.zeros((P + nsteps + 1, plan.nslots, runs))
+        OUT = stored((P + nsteps + 1, plan.nslots, runs), zero=True)
         ring = 0
         REC = None
     else:
@@ -123,6 +123,8 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         ring = P + 2
         OUT = np.zeros((ring, plan.nslots, runs))
         kept = as_index([int(k) for k in keep])
+        # an ensemble's record stays on huge pages: 800 MB of 1,000 runs took
+        # 1.1-1.3 s that way in bench/peers.py, 1.35-2.2 s on ordinary pages
         REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
     if one is not None:  # a single run: 1-D rows (views of the same arrays)
@@ -177,6 +179,33 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     if progress is not None:
         progress(nsteps, nsteps)
     return OUT if REC is None else REC
+
+
+ORDINARY_PAGES = 256e6
+"""Result arrays this large (bytes) are allocated on ordinary pages (see :func:`stored`)."""
+_HUGEPAGE = getattr(getattr(getattr(np, "_core", np), "multiarray", None),
+                    "_set_madvise_hugepage", None)
+
+
+def stored(shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
+    """A new array for a run's results; one of ``ORDINARY_PAGES`` bytes or more goes on
+    ordinary pages.
+
+    numpy asks the kernel for huge pages on arrays of 4 MB and more. Writing them is
+    cheap when huge pages are free, but right after a big model is read free memory is
+    fragmented, and each first write of a huge page then waits for the kernel to
+    compact memory (``defrag = madvise``, as on this VM). Measured, first run of the
+    regular 10,000-stock model (422 MB): huge pages 0.50-0.65 s, ordinary pages 0.22 s;
+    regular 1,000 (40 MB): huge pages 0.017 s, ordinary 0.030 s.
+    """
+    small = math.prod(shape) * 8 < ORDINARY_PAGES
+    if small or _HUGEPAGE is None:
+        return np.zeros(shape) if zero else np.empty(shape)
+    was = _HUGEPAGE(False)
+    try:
+        return np.zeros(shape) if zero else np.empty(shape)
+    finally:
+        _HUGEPAGE(was)
 
 
 def _record(row: np.ndarray, X: np.ndarray, kept: Any) -> None:
