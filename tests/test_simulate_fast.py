@@ -57,11 +57,23 @@ GROUPED = "\n".join(["time 0 to 30"] + [
     for i in range(8)])
 
 
+MERGED = """\
+time 0 to 5
+stock s initial 1
+aux p = TIME + s
+aux d = p - 3
+aux a = p * 2
+aux b = d * 5
+flow f = a + b - s to s
+"""
+
+
 def _sources():
     for path in MODELS:
         yield path.stem, path.read_text()
     yield "builtins", BUILTINS
     yield "grouped", GROUPED
+    yield "merged", MERGED
 
 
 CASES = list(_sources())
@@ -173,3 +185,17 @@ def test_bad_values_name_the_first_variable_and_time_in_every_path(runs):
         m.simulate(runs=runs)
     with pytest.raises(LoopError, match=r"'dead' became infinite at time 4\b"):
         m.simulate(runs=runs, keep=["s"])
+
+
+def test_same_shaped_groups_of_different_levels_join_with_the_same_results(monkeypatch):
+    from loopdsl.simulate import codegen
+
+    model = loopdsl.loads(MERGED)
+    c = prepare(model)
+    statements = c.program.one().source["step"].count("\n") - 2
+    assert len(c.plan.step_groups) == 5 and statements == 4  # b joins a: d is before both
+    monkeypatch.setattr(codegen, "merge_groups", lambda groups: groups)
+    apart = prepare(model)
+    assert apart.program.one().source["step"].count("\n") - 2 == 5
+    for runs in (1, 2):
+        np.testing.assert_array_equal(run(c, runs=runs), run(apart, runs=runs))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -54,6 +55,7 @@ _KINDS = {"continuous": "continuous", "extrapolate": "extrapolate", "discrete": 
 _BOOLEAN_RESULT = set(_BOOL) | {"and", "or", "not"}
 _BOOLEAN_ARGS = {"and", "or", "not"}
 ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _RANDOM = ("_ru", "_rn", "_rl", "_rp", "_re")
 _OUT_UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply",
                "div": "np.divide", "min": "np.minimum", "max": "np.maximum",
@@ -135,6 +137,8 @@ class Emitter:
         }
         self.count = 0
         self.dt = float(plan.system.dt)
+        self.slots = np.array(plan.slot, dtype=np.intp)  # variable -> slot
+        self._pairs: dict[int, tuple[list, np.ndarray, np.ndarray]] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{self.count}"
@@ -148,17 +152,27 @@ class Emitter:
         text = repr(float(value))
         return f"({text})" if text.startswith("-") else text
 
-    def index(self, slots: list[int]) -> str:
-        slots = [int(s) for s in slots]  # only integers reach the generated text
-        first = slots[0]
-        if all(s == first for s in slots):
+    def index(self, slots: Any) -> str:
+        arr = np.asarray(slots, dtype=np.intp)
+        first = int(arr[0])  # only integers reach the generated text
+        if len(arr) == 1 or (arr == first).all():
             return f"[{first}:{first + 1}]"
-        if all(s == first + k for k, s in enumerate(slots)):
-            return f"[{first}:{first + len(slots)}]"
-        step = slots[1] - first
-        if step > 0 and all(s == first + k * step for k, s in enumerate(slots)):
-            return f"[{first}:{slots[-1] + 1}:{step}]"  # a strided view, not a copy
-        return "[" + self.bind("I", np.array(slots, dtype=np.intp)) + "]"
+        step = int(arr[1]) - first
+        if step > 0 and (np.diff(arr) == step).all():
+            if step == 1:
+                return f"[{first}:{first + len(arr)}]"
+            return f"[{first}:{int(arr[-1]) + 1}:{step}]"  # a strided view, not a copy
+        return "[" + self.bind("I", arr) + "]"
+
+    def pairs(self, values: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Slots and lags of a leaf's (variable, lag) pairs (step and cont share them)."""
+        found = self._pairs.get(id(values))
+        if found is None or found[0] is not values:
+            count = len(values)
+            slots = self.slots[np.fromiter(map(_FIRST, values), dtype=np.intp, count=count)]
+            lags = np.fromiter(map(_SECOND, values), dtype=np.intp, count=count)
+            found = self._pairs[id(values)] = (values, slots, lags)
+        return found[1], found[2]
 
     # -- expressions as source text ------------------------------------------
 
@@ -172,20 +186,20 @@ class Emitter:
             values = leaves[pos[0]]
             pos[0] += 1
             if shape == "num":
-                first = values[0]
-                if all(v == first for v in values) and np.isfinite(first):
-                    return self.literal(first)
-                return self.bind("C", np.array(values, dtype=float).reshape(-1, 1))
+                numbers = np.fromiter(values, dtype=float, count=len(values))
+                first = numbers[0]
+                if np.isfinite(first) and (numbers == first).all():
+                    return self.literal(float(first))
+                return self.bind("C", numbers.reshape(-1, 1))
             if shape == "param":
                 return "PR" + self.index(values)
-            slots = [self.plan.slot[v] for v, _ in values]
+            slots, lags = self.pairs(values)
             if shape == "cur":
                 return "X" + self.index(slots)
-            lags = [int(lag) for _, lag in values]
-            if all(lag == lags[0] for lag in lags):
-                return f"OUT[b - {lags[0]}]" + self.index(slots)
-            L = self.bind("L", np.array(lags, dtype=np.intp))
-            I = self.bind("I", np.array(slots, dtype=np.intp))
+            if (lags == lags[0]).all():
+                return f"OUT[b - {int(lags[0])}]" + self.index(slots)
+            L = self.bind("L", lags)
+            I = self.bind("I", slots)
             return f"OUT[b - {L}, {I}]"
         head = shape[0]
         if head == "sum":
@@ -262,7 +276,7 @@ class Emitter:
     def euler_line(self, group: Group, target: str) -> tuple[str, str]:
         """``DV[stocks] = X[stocks] + dt * rate``: a deriv group's Euler update."""
         rate = self.expr(group.shape, group.leaves, [0], len(group.outputs))
-        slots = "X" + self.index([self.plan.slot[i] for i in group.outputs])
+        slots = "X" + self.index(self.slots[group.outputs])
         line = f"{target} = {slots} + {self.literal(self.dt)} * {rate}"
         if _VIEW.fullmatch(target):
             return line, f"np.add({slots}, {self.literal(self.dt)} * {rate}, out={target})"
@@ -360,14 +374,73 @@ def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
     return lines
 
 
+def _leaf_kinds(shape: Any, out: list[str]) -> list[str]:
+    """The kind of each leaf of a shape, in the order its group's leaves are stored."""
+    if isinstance(shape, str):
+        if shape not in ("time", "step"):
+            out.append(shape)
+    elif shape[0] == "lookup":
+        out.append("tables")
+        _leaf_kinds(shape[2], out)
+    else:  # ("op" | "sum" | "rand", word, *children)
+        for child in shape[2:]:
+            _leaf_kinds(child, out)
+    return out
+
+
+def _draws(shape: Any) -> bool:
+    return not isinstance(shape, str) and (shape[0] == "rand" or any(
+        _draws(child) for child in shape[2:]))
+
+
+def merge_groups(groups: list[Group]) -> list[Group]:
+    """Groups of one shape that the plan put in different dependency levels, joined
+    where nothing between them is needed first: fewer, larger array statements.
+
+    A group moves up into an earlier one of its shape when every variable it reads
+    now is computed before that one; the values are the same (element by element the
+    same operations), only the statement count falls. Groups that draw random numbers
+    stay apart (joining would change which draws go where).
+    """
+    made: list[Group] = []
+    producer: dict[int, int] = {}  # variable -> position of its statement in ``made``
+    latest: dict[Any, int] = {}  # (shape, plain) -> position of the last statement
+    kinds: dict[Any, list[int]] = {}
+    for group in groups:
+        key = (group.shape, group.plain)
+        target = latest.get(key)
+        if target is not None:
+            cur = kinds.get(key)
+            if cur is None:
+                cur = kinds[key] = [k for k, kind in enumerate(_leaf_kinds(group.shape, []))
+                                    if kind == "cur"]
+            needed = max((producer.get(v, -1) for k in cur for v, _ in group.leaves[k]),
+                         default=-1)
+            if needed < target and not _draws(group.shape):
+                into = made[target]
+                into.outputs.extend(group.outputs)
+                for mine, theirs in zip(into.leaves, group.leaves):
+                    mine.extend(theirs)
+                for v in group.outputs:
+                    producer[v] = target
+                continue
+        latest[key] = len(made)
+        for v in group.outputs:
+            producer[v] = len(made)
+        made.append(Group(group.shape, list(group.outputs), [list(l) for l in group.leaves],
+                          group.plain))
+    return made
+
+
 def compile_plan(plan: Plan) -> Program:
     """Generate, compile and return the phase functions of a plan."""
     em = Emitter(plan)
     position = {i: k for k, i in enumerate(plan.stock_order)}
+    step_groups = merge_groups(plan.step_groups)
     phases = {
         "init": (plan.init_groups, True),
-        "step": (plan.step_groups, True),
-        "cont": ([g for g in plan.step_groups if not g.plain], True),
+        "step": (step_groups, True),
+        "cont": ([g for g in step_groups if not g.plain], True),
         "deriv": (plan.deriv_groups, False),
         "euler": (plan.deriv_groups, False),
     }
@@ -381,9 +454,9 @@ def compile_plan(plan: Plan) -> Program:
             if phase == "deriv":
                 target = "DV" + em.index([position[i] for i in group.outputs])
             elif phase == "euler":  # DV is the next row: its stocks get X + dt * rate
-                target = "DV" + em.index([plan.slot[i] for i in group.outputs])
+                target = "DV" + em.index(em.slots[group.outputs])
             else:
-                target = "X" + em.index([plan.slot[i] for i in group.outputs])
+                target = "X" + em.index(em.slots[group.outputs])
             targets.append((group, target))
         extra = [(line, line) for line in _nonneg_lines(plan, em)] if nonneg else []
         func = None

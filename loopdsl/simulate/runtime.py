@@ -84,26 +84,31 @@ class Tables:
     flat = False
 
     def __init__(self, tables):
-        xs_list, ys_list = [], []
+        xs_all: list[float] = []
+        ys_all: list[float] = []
+        counts_list: list[int] = []
         for t in tables:
-            xs, ys = [float(v) for v in t.xs], [float(v) for v in t.ys]
+            xs, ys = t.xs, t.ys
             if len(xs) == 1:
-                xs, ys = xs + [xs[0] + 1.0], ys + ys
-            xs_list.append(np.array(xs))
-            ys_list.append(np.array(ys))
-        counts = np.array([len(xs) for xs in xs_list])
-        self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])[:, None]
+                xs, ys = [xs[0], float(xs[0]) + 1.0], [ys[0], ys[0]]
+            xs_all.extend(xs)
+            ys_all.extend(ys)
+            counts_list.append(len(xs))
+        counts = np.array(counts_list)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.offsets = first[:, None]
         self.counts = counts[:, None]
-        self.x0 = np.array([xs[0] for xs in xs_list])[:, None]
-        span = np.array([xs[-1] - xs[0] for xs in xs_list])[:, None]
-        self.span = np.where(span > 0, span, 1.0)
-        self.rows = 2.0 * np.arange(len(xs_list))[:, None]
-        self.X = np.concatenate(xs_list)
-        self.Y = np.concatenate(ys_list)
-        self.keys = np.concatenate([2.0 * i + (xs - xs[0]) / self.span[i, 0]
-                                    for i, xs in enumerate(xs_list)])
+        self.X = np.array(xs_all, dtype=float)
+        self.Y = np.array(ys_all, dtype=float)
         self.last = self.offsets + self.counts - 1  # each row's last point
-        self.xlast = np.array([xs[-1] for xs in xs_list])[:, None]
+        x0 = self.X[first]
+        self.x0 = x0[:, None]
+        span = (self.X[self.last[:, 0]] - x0)[:, None]
+        self.span = np.where(span > 0, span, 1.0)
+        row = np.repeat(np.arange(len(counts)), counts)  # the table of each point
+        self.rows = 2.0 * np.arange(len(counts))[:, None]
+        self.keys = 2.0 * row + (self.X - x0[row]) / self.span[row, 0]
+        self.xlast = self.X[self.last[:, 0]][:, None]
         slope = np.zeros_like(self.X)
         slope[:-1] = np.diff(self.Y) / np.where(np.diff(self.X) != 0, np.diff(self.X), 1.0)
         self.slope = slope  # slope[k]: from point k to k + 1 (meaningless at a row's end)
