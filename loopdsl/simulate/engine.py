@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+from math import isfinite
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -154,12 +155,14 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         copy_consts = ring  # a ring's rows keep them once each has been written
         if R is not None:
             _record(R[0], X, kept)
+        times = c.times  # start + n * dt, as np.float64, the same numbers
+        total = np.add.reduce
+        tp = np.float64(start)
         for n in range(1, nsteps + 1):
             b = n % ring if ring else P + n
-            Xp = O[b - 1]
+            Xp = X
             X = O[b]
-            tp = np.float64(start + (n - 1) * dt)
-            t = np.float64(start + n * dt)
+            t = times[n]
             if n < copy_consts:
                 X[cs] = Xp[cs]
             if nstock:
@@ -171,11 +174,13 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
                     prog.deriv(Xp, O, b - 1, n - 1, tp, PR, rng, runs, DV)
                     X[ss] = Xp[ss] + dt * DV
             prog.step(X, O, b, n, t, PR, rng, runs, DV)
-            _check(c, X, n, float(t))
+            if not isfinite(total(X) if one is not None else total(total(X, 0))):
+                _check(c, X, n, float(t))  # finds the variable, or lets an overflow pass
             if R is not None:
                 _record(R[n], X, kept)
             if progress is not None and n % every == 0:
                 progress(n, nsteps)
+            tp = t
     if progress is not None:
         progress(nsteps, nsteps)
     return OUT if REC is None else REC
