@@ -24,9 +24,12 @@ from loopdsl.errors import Diagnostic, Source, did_you_mean
 from loopdsl.expr import format_expr, instant_references
 from loopdsl.graph import equation_of, to_graph
 from loopdsl.model import (
-    Binary, Call, Flow, If, LookupDef, Model, Name, PlainNode, Pos, Stock, Unary,
+    Aux, Binary, Call, Constant, Flow, If, LookupDef, Model, Name, Num, PlainNode, Pos,
+    Stock, Unary,
 )
 
+
+_KINDS = frozenset({Aux, Constant, Flow, LookupDef, PlainNode, Stock})  # exact node classes
 
 # Stack marks around the first argument of a memory function (read one step late).
 _DELAYED, _DELAYED_END = object(), object()
@@ -80,29 +83,43 @@ class Checker:
             if node.id.lower() in reserved:
                 self.reserved(node)
             self.nodes[node.id] = node
-            if isinstance(node, LookupDef):
+            kind = type(node)
+            if kind is LookupDef or (kind not in _KINDS and isinstance(node, LookupDef)):
                 self.lookups.add(node.id)
         self.variables = [i for i in self.nodes if i not in self.lookups]
         self.instant: dict[str, set[str]] = {}  # node -> the nodes its equation reads now
         self.instant_nodes: set[str] = set()  # the nodes that are neither stocks nor lookups
         groups = {g.id for g in model.groups}
+        nodes, lookups, instant, expression = self.nodes, self.lookups, self.instant, self.expression
+        add_instant = self.instant_nodes.add
         for node in model.nodes:
+            kind = type(node)  # the usual kinds by exact type, others as before
+            node_id = node.id
             if node.group is not None and node.group not in groups:
                 self.error(f"undefined group '{node.group}'",
                            self.locate(node.pos, node.group, r"\bin\s+"),
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
-            if not isinstance(node, Stock) and node.id not in self.lookups:
-                self.instant_nodes.add(node.id)
-            main = equation_of(node)
+            if kind is Aux or kind is Flow or kind is Constant:
+                if node_id not in lookups:
+                    add_instant(node_id)
+                main, others = node.equation, ()
+            elif kind is Stock:
+                main = None
+                others = [e for e in (node.initial, node.capacity) if e is not None]
+            else:
+                if not isinstance(node, Stock) and node_id not in lookups:
+                    add_instant(node_id)
+                main, others = equation_of(node), _other_expressions(node)
             if main is not None:  # the equation a value comes from: read at this instant?
-                refs = self.instant[node.id] = set()
-                self.expression(main, node.pos, refs)
-            for expr in _other_expressions(node):
-                self.expression(expr, node.pos)
-            if isinstance(node, Flow):
+                refs = instant[node_id] = set()
+                expression(main, node.pos, refs)
+            for expr in others:
+                expression(expr, node.pos)
+            if kind is Flow or (kind not in _KINDS and isinstance(node, Flow)):
                 for end, word in ((node.source, "from"), (node.target, "to")):
-                    if end is not None:
+                    if end is not None and not (type(nodes.get(end)) is Stock
+                                                and end not in lookups):
                         self.flow_end(node, end, word)
         seen_links: dict[tuple[str, str], Any] = {}
         for link in model.links:
@@ -181,8 +198,22 @@ class Checker:
         nodes, lookups = self.nodes, self.lookups
         stack = [expr]  # parents before children, left to right (the order of the errors)
         delayed = 0  # inside this many first arguments of smooth, delay, INIT, ...
+        pop = stack.pop
         while stack:
-            sub = stack.pop()
+            sub = pop()
+            kind = type(sub)
+            if kind is Binary:  # the usual kinds by exact type first
+                stack.append(sub.right)
+                stack.append(sub.left)
+                continue
+            if kind is Num:
+                continue
+            if kind is Name:
+                name = sub.name
+                if name in nodes and name not in lookups:
+                    if instant is not None and not delayed:
+                        instant.add(name)
+                    continue
             if isinstance(sub, Name):
                 name = sub.name
                 if name in nodes and name not in lookups:
