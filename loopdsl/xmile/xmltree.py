@@ -30,7 +30,7 @@ class XNode:
     """One element: local tag name, namespace URI, attributes, text and children."""
 
     __slots__ = ("tag", "ns", "attrib", "line", "column", "children", "text", "text_line",
-                 "text_column", "foreign", "_index")
+                 "text_column", "foreign", "_index", "_qualified")
     tag: str
     ns: str
     attrib: dict[str, str]
@@ -43,10 +43,12 @@ class XNode:
     # True once a child element outside the XMILE namespaces is added (a vendor
     # extension): find_ns() needs no index for an element without one.
     foreign: bool
-    # First child by tag (standard ones) and by (namespace, tag), built on the first
-    # lookup: readers ask each element for several children. Reset it (None) after
+    # First child by tag (standard ones), built on the first lookup: readers ask each
+    # element for several children; and by (namespace, tag), built on the first find_ns()
+    # that needs it (most elements have none but XMILE children). Reset both (None) after
     # changing ``children`` of an element already searched.
-    _index: "tuple[dict[str, XNode], dict[tuple[str, str], XNode]] | None"
+    _index: "dict[str, XNode] | None"
+    _qualified: "dict[tuple[str, str], XNode] | None"
 
     def __init__(self, tag: str, ns: str, attrib: dict[str, str], line: int, column: int,
                  children: "list[XNode] | None" = None, text: str = "", text_line: int = 0,
@@ -63,6 +65,7 @@ class XNode:
         self.foreign = children is not None and any(c.ns not in XMILE_NAMESPACES
                                                     for c in children)
         self._index = None
+        self._qualified = None
 
     def __repr__(self) -> str:
         return (f"XNode(tag={self.tag!r}, ns={self.ns!r}, attrib={self.attrib!r}, "
@@ -73,24 +76,24 @@ class XNode:
         """True for an element of the XMILE namespace (or of none)."""
         return self.ns in XMILE_NAMESPACES
 
-    def _children_by_tag(self) -> "tuple[dict[str, XNode], dict[tuple[str, str], XNode]]":
+    def _children_by_tag(self) -> "dict[str, XNode]":
         if self._index is None:
             standard: dict[str, XNode] = {}
-            qualified: dict[tuple[str, str], XNode] = {}
             for child in reversed(self.children):  # so the first one wins
                 if child.ns in XMILE_NAMESPACES:
                     standard[child.tag] = child
-                qualified[child.ns, child.tag] = child
-            self._index = (standard, qualified)
+            self._index = standard
         return self._index
 
     def standard_children(self) -> "dict[str, XNode]":
         """The first standard child element of each tag, by tag."""
-        return (self._index or self._children_by_tag())[0]
+        index = self._index
+        return index if index is not None else self._children_by_tag()
 
     def find(self, tag: str) -> "XNode | None":
         """The first standard child element with this tag."""
-        return (self._index or self._children_by_tag())[0].get(tag)
+        index = self._index
+        return (index if index is not None else self._children_by_tag()).get(tag)
 
     def find_ns(self, ns: str, tag: str) -> "XNode | None":
         """The first child element with this namespace URI and tag.
@@ -100,7 +103,12 @@ class XNode:
         """
         if not self.foreign and ns not in XMILE_NAMESPACES:
             return None  # no child element outside the XMILE namespaces
-        return (self._index or self._children_by_tag())[1].get((ns, tag))
+        if self._qualified is None:
+            qualified: dict[tuple[str, str], XNode] = {}
+            for child in reversed(self.children):  # so the first one wins
+                qualified[child.ns, child.tag] = child
+            self._qualified = qualified
+        return self._qualified.get((ns, tag))
 
     def findall(self, tag: str) -> list["XNode"]:
         """Every standard child element with this tag."""
