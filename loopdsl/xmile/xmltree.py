@@ -25,6 +25,8 @@ XMILE_NAMESPACES = frozenset({
     "",
 })
 
+_NO_CHILDREN: tuple[()] = ()
+
 
 class XNode:
     """One element: local tag name, namespace URI, attributes, text and children."""
@@ -36,7 +38,9 @@ class XNode:
     attrib: dict[str, str]
     line: int
     column: int
-    children: list["XNode"]
+    # A list once the element has a child; until then one shared empty tuple (most
+    # elements of a model are leaves: <eqn>, <inflow>, ...).
+    children: "list[XNode] | tuple[()]"
     text: str
     text_line: int
     text_column: int
@@ -58,7 +62,7 @@ class XNode:
         self.attrib = attrib
         self.line = line
         self.column = column
-        self.children = [] if children is None else children
+        self.children = _NO_CHILDREN if children is None else children
         self.text = text
         self.text_line = text_line
         self.text_column = text_column
@@ -179,7 +183,11 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
             declared.append((node, scope))
         if stack:
             parent = stack[-1]
-            parent.children.append(node)
+            siblings = parent.children
+            if siblings:
+                siblings.append(node)
+            else:
+                parent.children = [node]
             if found[0] not in XMILE_NAMESPACES:
                 parent.foreign = True
         else:
