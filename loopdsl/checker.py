@@ -90,7 +90,8 @@ class Checker:
         self.instant: dict[str, set[str]] = {}  # node -> the nodes its equation reads now
         self.instant_nodes: set[str] = set()  # the nodes that are neither stocks nor lookups
         groups = {g.id for g in model.groups}
-        nodes, lookups, instant, expression = self.nodes, self.lookups, self.instant, self.expression
+        nodes, lookups, instant = self.nodes, self.lookups, self.instant
+        expression = self.expression
         add_instant = self.instant_nodes.add
         for node in model.nodes:
             kind = type(node)  # the usual kinds by exact type, others as before
