@@ -199,3 +199,52 @@ def test_same_shaped_groups_of_different_levels_join_with_the_same_results(monke
     assert apart.program.one().source["step"].count("\n") - 2 == 5
     for runs in (1, 2):
         np.testing.assert_array_equal(run(c, runs=runs), run(apart, runs=runs))
+
+
+# -- an ensemble sums its rows only after a floating-point flag -------------------------
+
+def test_an_ensemble_watching_flags_finds_the_first_bad_value_and_time():
+    from loopdsl.simulate.engine import _Flags
+
+    m = loopdsl.loads("time 0 to 100\nstock s initial 0\nconst k = 4\nvary k ~ uniform(40, 40.5)"
+                      "\naux dead = SQRT(k - TIME)\nflow f = 1 to s")
+    c = prepare(m)
+    assert _Flags.watch(c.program, np.zeros((0, 3)), 3) is not None
+    with pytest.raises(LoopError, match=r"'dead' became NaN \(not a number\) at time 41 in run 1\b"):
+        m.simulate(runs=3, seed=2)
+
+
+def test_a_flag_from_a_branch_not_taken_does_not_stop_the_run():
+    m = loopdsl.loads("time 0 to 20\nstock s initial 1\naux safe = IF s > 0 THEN 1 / s "
+                      "ELSE 1 / (s - s)\nflow f = safe to s")
+    single = m.simulate()
+    many = m.simulate(runs=4)
+    assert np.array_equal(many["s"], np.repeat(single["s"][:, None], 4, axis=1))
+
+
+@pytest.mark.parametrize("number", ["1e308 * 10", "-1e308 * 10", "(1e308 * 10) * 0"])
+def test_a_non_finite_number_in_the_program_turns_the_watch_off(number):
+    from loopdsl.simulate.engine import _Flags
+
+    m = loopdsl.loads(f"time 0 to 10\nconst k = 1\nvary k ~ uniform(0, 1)\naux x = IF TIME "
+                      f"< 7 THEN k ELSE {number}")
+    c = prepare(m)
+    assert _Flags.watch(c.program, np.zeros((0, 2)), 2) is None
+    with pytest.raises(LoopError, match=r"'x' became .* at time 7 in run 1"):
+        m.simulate(runs=2, seed=1)
+
+
+def test_a_non_finite_table_or_parameter_turns_the_watch_off():
+    from loopdsl.simulate.engine import _Flags
+
+    text = ("time 0 to 4\nconst k = 1\nvary k ~ uniform(0, 1)\nlookup a points [(0, 0), "
+            "(1, {y})]\nlookup b points [(0, 1), (1, 2)]\naux x = IF k > 2 THEN a(k) ELSE b(k)")
+    finite = prepare(loopdsl.loads(text.format(y="1")))
+    assert _Flags.watch(finite.program, np.zeros((1, 2)), 2) is not None
+    assert _Flags.watch(finite.program, np.array([[1.0, np.nan]]), 2) is None
+    assert _Flags.watch(finite.program, np.zeros((1, 1)), 1) is None  # a single run sums
+    # the language's tables are finite; one from elsewhere (a program's namespace) need not be
+    from types import SimpleNamespace
+
+    finite.program.ns["T999"] = Tables([SimpleNamespace(xs=[0.0, 1.0], ys=[0.0, np.inf])])
+    assert _Flags.watch(finite.program, np.zeros((1, 2)), 2) is None

@@ -113,6 +113,10 @@ class Tables:
         slope[:-1] = np.diff(self.Y) / np.where(np.diff(self.X) != 0, np.diff(self.X), 1.0)
         self.slope = slope  # slope[k]: from point k to k + 1 (meaningless at a row's end)
 
+    def numbers(self) -> tuple[np.ndarray, ...]:
+        """The arrays of numbers the lookups compute with (to tell they are finite)."""
+        return self.X, self.Y, self.slope, self.keys
+
     def one(self) -> "Tables":
         """The same tables for 1-D x (a single run's rows): shares the point arrays."""
         t = copy.copy(self)
