@@ -63,11 +63,22 @@ def sample_parameters(model: Model, runs: int, rng: np.random.Generator
     return values
 
 
-def _meta(model: Model) -> tuple[list[str], dict[str, str], dict[str, str | None]]:
-    names = [n.id for n in model.nodes if not isinstance(n, LookupDef)]
-    labels = {n.id: n.display for n in model.nodes}
-    units = {n.id: n.unit for n in model.nodes}
-    return names, labels, units
+def _meta(model: Model) -> tuple[list[str], dict[str, str], dict[str, str | None],
+                                 dict[str, str]]:
+    """The nodes' names (lookups excepted), labels, units and kinds, in one pass: at
+    50,000 nodes each pass over the node objects costs ~30 ms in memory reads alone."""
+    names: list[str] = []
+    labels: dict[str, str] = {}
+    units: dict[str, str | None] = {}
+    kinds: dict[str, str] = {}
+    for n in model.nodes:
+        i = n.id
+        if not isinstance(n, LookupDef):
+            names.append(i)
+        labels[i] = n.display
+        units[i] = n.unit
+        kinds[i] = n.kind
+    return names, labels, units, kinds
 
 
 def simulate(model: Model, start: float | None = None, stop: float | None = None,
@@ -122,7 +133,7 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
     compiled = prepare(model, start, stop, dt, method, merged)
     slots = None
     if keep is not None:
-        names, _, _ = _meta(model)
+        names = _meta(model)[0]
         for name in keep:
             if name not in names:
                 hint = did_you_mean(name, names)
@@ -153,7 +164,7 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
     """Results from what :func:`~loopdsl.simulate.engine.run` returned (``keep`` as
     given to it, by name)."""
     model = c.model
-    names, labels, units = _meta(model)
+    names, labels, units, kinds = _meta(model)
     times = c.times
     if keep is not None:
         names = list(keep)
@@ -171,7 +182,6 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
         values = values[::every]
         times = times[::every]
     time_unit = model.time.unit if model.time else None
-    kinds = {n.id: n.kind for n in model.nodes}
     common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings,
                   scenario=scenario, title=model.title or model.name, time_unit=time_unit)
     if sampled is None:
