@@ -282,15 +282,12 @@ def test_same_shaped_lookups_grouped_with_different_tables():
 
 @pytest.mark.parametrize("kind", ["continuous", "extrapolate", "discrete"])
 def test_grouped_lookups_agree_with_one_table_at_a_time(kind):
-    from loopdsl.model import Lookup
+    from random_tables import random_tables
+
     from loopdsl.simulate.runtime import Tables, lookup_one
 
     rng = np.random.default_rng(7)
-    tables = []
-    for k in range(30):
-        m = int(rng.integers(1, 7))
-        xs = np.sort(rng.choice(np.arange(-20, 20), size=m, replace=False)).astype(float)
-        tables.append(Lookup(xs=xs.tolist(), ys=rng.normal(size=m).tolist()))
+    tables = random_tables(rng, 30, 7, 20)
     x = rng.uniform(-30, 30, size=(30, 40))
     x[:, :6] = [[t.xs[0], t.xs[-1], t.xs[0] - 1, t.xs[-1] + 1, t.xs[len(t.xs) // 2], np.nan]
                 for t in tables]

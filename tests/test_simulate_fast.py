@@ -143,14 +143,10 @@ def test_statements_into_slices_write_there_in_2d_and_assign_in_1d():
 
 @pytest.mark.parametrize("kind", ["continuous", "extrapolate", "discrete"])
 def test_grouped_lookups_on_1d_rows_are_the_2d_ones(kind):
-    from loopdsl.model import Lookup
+    from random_tables import random_tables
 
     rng = np.random.default_rng(3)
-    tables = []
-    for _ in range(40):
-        m = int(rng.integers(1, 8))
-        xs = np.sort(rng.choice(np.arange(-30, 30), size=m, replace=False)).astype(float)
-        tables.append(Lookup(xs=xs.tolist(), ys=rng.normal(size=m).tolist()))
+    tables = random_tables(rng, 40, 8, 30)
     grouped, flat = Tables(tables), Tables(tables).one()
     x = rng.uniform(-40, 40, size=(40, 9))
     x[:, 0] = [t.xs[0] for t in tables]
