@@ -361,13 +361,13 @@ def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
     lines = []
     dt = em.literal(em.dt)
     for stock, inflows, outflows in plan.nonneg:
-        s = plan.slot[stock]
+        s = int(plan.slot[stock])  # only integers reach the generated text
         avail = f"X[{s}] / {dt}"
         for f in inflows:
-            avail += f" + X[{plan.slot[f]}]"
+            avail += f" + X[{int(plan.slot[f])}]"
         lines.append(f"av = {avail}")
         for f in outflows:
-            k = plan.slot[f]
+            k = int(plan.slot[f])
             lines.append(f"v = X[{k}]")
             lines.append(f"X[{k}] = np.where(v > 0, np.minimum(v, np.maximum(av, 0.0)), v)")
             lines.append(f"av = av - X[{k}]")

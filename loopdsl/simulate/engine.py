@@ -22,6 +22,7 @@ from loopdsl.model import Model
 from loopdsl.simulate.codegen import Program, compile_plan
 from loopdsl.simulate.lower import System, lower
 from loopdsl.simulate.plan import Plan, as_index, build_plan
+from loopdsl.simulate.runtime import Tables
 
 log = logging.getLogger(__name__)
 
@@ -299,8 +300,7 @@ class _Flags:
         if runs == 1 or not np.isfinite(PR).all():
             return None
         for value in prog.ns.values():
-            numbers = getattr(value, "numbers", None)
-            arrays = numbers() if callable(numbers) else (value,)
+            arrays = value.numbers() if isinstance(value, Tables) else (value,)
             for a in arrays:
                 if isinstance(a, (np.ndarray, np.floating)) and a.dtype.kind == "f" \
                         and not np.isfinite(a).all():
