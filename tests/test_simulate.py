@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -455,3 +456,32 @@ def test_spectral_radius_by_blocks_equals_dense():
     J[n - 1, n - 1] += 0  # keep it square and sparse between blocks
     assert spectral_radius(J) == pytest.approx(np.max(np.abs(np.linalg.eigvals(J))),
                                                rel=1e-9)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "models")
+                                        .glob("*.loop")), ids=lambda p: p.stem)
+def test_result_names_labels_units_and_kinds_follow_the_model(path: Path) -> None:
+    """Names come from the lowered system and labels/units/kinds are made on first use:
+    both must say what the model's nodes say, in node order, lookups left out."""
+    from loopdsl.model import LookupDef
+
+    model = loopdsl.load(path)
+    r = simulate(model, stop=2)
+    nodes = [n for n in model.nodes if not isinstance(n, LookupDef)]
+    assert r.names == [n.id for n in nodes]
+    assert r.labels == {n.id: n.display for n in model.nodes}
+    assert r.units == {n.id: n.unit for n in model.nodes}
+    assert r.kinds == {n.id: n.kind for n in model.nodes}
+    sub = r.select(r.names[:1])
+    assert sub.labels[r.names[0]] == nodes[0].display
+
+
+def test_result_metadata_given_is_kept_and_absent_labels_default_to_names() -> None:
+    from loopdsl.simulate.results import SimulationResult
+
+    data = np.zeros((2, 2))
+    r = SimulationResult(np.arange(2.0), ["a", "b"], data, labels={"a": "A"},
+                         meta=lambda: ({"a": "ignored", "b": "B"}, {"b": "kg"}, {"b": "aux"}))
+    assert (r.labels, r.units, r.kinds) == ({"a": "A"}, {"b": "kg"}, {"b": "aux"})
+    plain = SimulationResult(np.arange(2.0), ["a", "b"], data)
+    assert (plain.labels, plain.units, plain.kinds) == ({"a": "a", "b": "b"}, {}, {})

@@ -16,6 +16,8 @@ The model is lowered to flat equations (:mod:`.lower`), ordered and grouped by s
 
 from __future__ import annotations
 
+from functools import partial
+from itertools import islice
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -25,7 +27,7 @@ from loopdsl.model import LookupDef, Model
 from loopdsl.simulate.engine import Compiled, prepare, run
 from loopdsl.simulate.linear import linearize, spectral_radius
 from loopdsl.simulate.lower import Param
-from loopdsl.simulate.results import EnsembleResult, SimulationResult
+from loopdsl.simulate.results import EnsembleResult, Meta, SimulationResult
 
 __all__ = ["simulate", "simulate_scenarios", "linearize", "spectral_radius",
            "SimulationResult", "EnsembleResult", "sample_parameters", "scenario_overrides"]
@@ -63,22 +65,18 @@ def sample_parameters(model: Model, runs: int, rng: np.random.Generator
     return values
 
 
-def _meta(model: Model) -> tuple[list[str], dict[str, str], dict[str, str | None],
-                                 dict[str, str]]:
-    """The nodes' names (lookups excepted), labels, units and kinds, in one pass: at
-    50,000 nodes each pass over the node objects costs ~30 ms in memory reads alone."""
-    names: list[str] = []
+def _meta(model: Model) -> Meta:
+    """The nodes' labels, units and kinds, in one pass (at 50,000 nodes each pass over
+    the node objects costs ~30 ms in memory reads alone, so results ask for it lazily)."""
     labels: dict[str, str] = {}
     units: dict[str, str | None] = {}
     kinds: dict[str, str] = {}
     for n in model.nodes:
         i = n.id
-        if not isinstance(n, LookupDef):
-            names.append(i)
         labels[i] = n.display
         units[i] = n.unit
         kinds[i] = n.kind
-    return names, labels, units, kinds
+    return labels, units, kinds
 
 
 def simulate(model: Model, start: float | None = None, stop: float | None = None,
@@ -133,10 +131,10 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
     compiled = prepare(model, start, stop, dt, method, merged)
     slots = None
     if keep is not None:
-        names = _meta(model)[0]
+        index, nodes = compiled.system.index, compiled.system.nodes
         for name in keep:
-            if name not in names:
-                hint = did_you_mean(name, names)
+            if index.get(name, nodes) >= nodes:  # not one of the model's own variables
+                hint = did_you_mean(name, list(islice(index, nodes)))
                 raise LoopError(f"cannot keep '{name}': the model has no such variable"
                                 + (f"; {hint}" if hint else ""))
         keep = list(dict.fromkeys(keep))
@@ -163,16 +161,17 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
             ) -> SimulationResult | EnsembleResult:
     """Results from what :func:`~loopdsl.simulate.engine.run` returned (``keep`` as
     given to it, by name)."""
-    model = c.model
-    names, labels, units, kinds = _meta(model)
+    model, system = c.model, c.system
     times = c.times
     if keep is not None:
         names = list(keep)
         values = out
     else:
-        slots = [c.plan.slot[c.system.index[n]] for n in names]
+        # the model's own variables are the system's first: no walk over the model's nodes
+        names = list(islice(system.index, system.nodes))
+        slots = c.plan.slot[:system.nodes]
         P = c.plan.max_lag
-        if slots == list(range(len(slots))):  # the model's variables come first: a view
+        if slots == list(range(len(slots))):  # and they come first in the slots: a view
             values = out[P:, :len(slots), :]
         elif sampled is None:
             values = np.take(out[P:, :, 0], slots, axis=1)[:, :, None]
@@ -182,7 +181,7 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
         values = values[::every]
         times = times[::every]
     time_unit = model.time.unit if model.time else None
-    common = dict(labels=labels, units=units, kinds=kinds, warnings=c.system.warnings,
+    common = dict(meta=partial(_meta, model), warnings=c.system.warnings,
                   scenario=scenario, title=model.title or model.name, time_unit=time_unit)
     if sampled is None:
         return SimulationResult(times, names, values[:, :, 0], method=c.method,

@@ -83,6 +83,7 @@ class System:
     dt: float
     nparams: int = 0
     uses_random: bool = False
+    nodes: int = 0  # the model's own variables: vars[:nodes], in the model's node order
 
 
 def _error(model: Model, message: str, pos: Any = None, hint: str | None = None) -> LoopError:
@@ -171,7 +172,7 @@ class Lowerer:
                                  + ", ".join(links))
         return System(self.vars, self.tables, self.warnings, self.index, self.start, self.stop,
                       self.dt, sum(1 for v in self.overrides.values() if isinstance(v, Param)),
-                      self.uses_random)
+                      self.uses_random, len(variables))
 
     def value_override(self, node_id: str) -> IR | None:
         if node_id not in self.overrides:

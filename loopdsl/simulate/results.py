@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 import numpy as np
 
@@ -41,19 +41,25 @@ def _write(text: str, path_or_buffer: str | Path | IO[str] | None) -> str | None
     return None
 
 
+Meta = tuple[dict[str, str], dict[str, "str | None"], dict[str, str]]
+
+
 def _describe(result: Any, time: np.ndarray, names: Sequence[str], data: np.ndarray,
               labels: dict[str, str] | None, units: dict[str, str | None] | None,
               warnings: Sequence[str], scenario: str | None, title: str | None,
               time_unit: str | None, method: str, dt: float,
-              kinds: dict[str, str] | None) -> None:
-    """Set what a single run and an ensemble both carry: the series and their labels."""
+              kinds: dict[str, str] | None, meta: Callable[[], Meta] | None = None) -> None:
+    """Set what a single run and an ensemble both carry: the series and their labels.
+
+    ``meta``, when given, makes the labels, units and kinds not given on first use
+    (reading them from a big model's node objects costs more than the run's results).
+    """
     result.time = time
     result.names = list(names)
     result._column = {n: k for k, n in enumerate(result.names)}
     result.data = data
-    result.kinds = kinds or {}
-    result.labels = labels or {n: n for n in result.names}
-    result.units = units or {}
+    result._meta = meta
+    result._labels, result._units, result._kinds = labels or None, units, kinds
     result.warnings = list(warnings)
     result.scenario = scenario
     result.title = title
@@ -62,7 +68,60 @@ def _describe(result: Any, time: np.ndarray, names: Sequence[str], data: np.ndar
     result.dt = dt
 
 
-class SimulationResult:
+class _Described:
+    """The labels, units and kinds of a result's variables, made when first read."""
+
+    _meta: Callable[[], Meta] | None
+    _labels: dict[str, str] | None
+    _units: dict[str, str | None] | None
+    _kinds: dict[str, str] | None
+    names: list[str]
+
+    def _fill(self) -> None:
+        made: Meta = self._meta() if self._meta is not None else ({}, {}, {})
+        self._meta = None
+        if self._labels is None:
+            self._labels = made[0] or {n: n for n in self.names}
+        if self._units is None:
+            self._units = made[1]
+        if self._kinds is None:
+            self._kinds = made[2]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each variable's display label (its identifier when it has none)."""
+        if self._labels is None:
+            self._fill()
+        return self._labels  # type: ignore[return-value]
+
+    @labels.setter
+    def labels(self, value: dict[str, str]) -> None:
+        self._labels = value
+
+    @property
+    def units(self) -> dict[str, str | None]:
+        """Each variable's unit, where the model gives one."""
+        if self._units is None:
+            self._fill()
+        return self._units  # type: ignore[return-value]
+
+    @units.setter
+    def units(self, value: dict[str, str | None]) -> None:
+        self._units = value
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Each variable's kind: ``stock``, ``flow``, ``aux``, ``const`` or ``node``."""
+        if self._kinds is None:
+            self._fill()
+        return self._kinds  # type: ignore[return-value]
+
+    @kinds.setter
+    def kinds(self, value: dict[str, str]) -> None:
+        self._kinds = value
+
+
+class SimulationResult(_Described):
     """One run: ``time`` and, for each variable identifier, its values at each time.
 
     Attributes: ``time`` (numpy array), ``names`` (identifiers in model order),
@@ -74,9 +133,10 @@ class SimulationResult:
                  labels: dict[str, str] | None = None, units: dict[str, str | None] | None = None,
                  warnings: Sequence[str] = (), scenario: str | None = None,
                  title: str | None = None, time_unit: str | None = None,
-                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
+                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None,
+                 meta: Callable[[], Meta] | None = None):
         _describe(self, time, names, data, labels, units, warnings, scenario, title,
-                  time_unit, method, dt, kinds)  # data: (times, variables)
+                  time_unit, method, dt, kinds, meta)  # data: (times, variables)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name.lower() == "time" and name not in self._column:
@@ -104,9 +164,9 @@ class SimulationResult:
         for n in names:
             self[n]
         cols = [self._column[n] for n in names]
-        return SimulationResult(self.time, names, self.data[:, cols], self.labels, self.units,
-                                self.warnings, self.scenario, self.title, self.time_unit,
-                                self.method, self.dt, self.kinds)
+        return SimulationResult(self.time, names, self.data[:, cols], self._labels,
+                                self._units, self.warnings, self.scenario, self.title,
+                                self.time_unit, self.method, self.dt, self._kinds, self._meta)
 
     def to_csv(self, path_or_buffer: str | Path | IO[str] | None = None) -> str | None:
         """CSV with a ``time`` column then one column per variable; returns the text when
@@ -149,7 +209,7 @@ class SimulationResult:
         return frame
 
 
-class EnsembleResult:
+class EnsembleResult(_Described):
     """Many runs at once: ``result[name]`` is (times x runs); percentiles per time."""
 
     def __init__(self, time: np.ndarray, names: Sequence[str], data: np.ndarray,
@@ -157,9 +217,10 @@ class EnsembleResult:
                  warnings: Sequence[str] = (), scenario: str | None = None,
                  title: str | None = None, time_unit: str | None = None,
                  parameters: dict[str, np.ndarray] | None = None, seed: int | None = None,
-                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None):
+                 method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None,
+                 meta: Callable[[], Meta] | None = None):
         _describe(self, time, names, data, labels, units, warnings, scenario, title,
-                  time_unit, method, dt, kinds)  # data: (times, variables, runs)
+                  time_unit, method, dt, kinds, meta)  # data: (times, variables, runs)
         self.parameters = parameters or {}
         self.seed = seed
 
@@ -177,9 +238,9 @@ class EnsembleResult:
 
     def run(self, k: int) -> SimulationResult:
         """Run k alone."""
-        return SimulationResult(self.time, self.names, self.data[:, :, k], self.labels,
-                                self.units, self.warnings, self.scenario, self.title,
-                                self.time_unit, self.method, self.dt, self.kinds)
+        return SimulationResult(self.time, self.names, self.data[:, :, k], self._labels,
+                                self._units, self.warnings, self.scenario, self.title,
+                                self.time_unit, self.method, self.dt, self._kinds, self._meta)
 
     def percentiles(self, name: str, qs: Sequence[float] = PERCENTILES) -> dict[float, np.ndarray]:
         """Per-time percentiles of one variable across runs."""
