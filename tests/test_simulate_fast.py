@@ -244,3 +244,20 @@ def test_a_non_finite_table_or_parameter_turns_the_watch_off():
 
     finite.program.ns["T999"] = Tables([SimpleNamespace(xs=[0.0, 1.0], ys=[0.0, np.inf])])
     assert _Flags.watch(finite.program, np.zeros((1, 2)), 2) is None
+
+
+@pytest.mark.parametrize("name,text", CASES + [("random", RANDOM)],
+                         ids=[name for name, _ in CASES] + ["random"])
+def test_an_ensemble_keeping_variables_runs_the_grouped_layout_with_the_same_numbers(
+        name, text):
+    c = prepare(loopdsl.loads(text))
+    full = run(c, runs=3, rng=np.random.default_rng(7))
+    chosen = list(range(c.plan.nslots))[::-1][::2]  # any order, not a stride of groups
+    kept = run(c, runs=3, keep=chosen, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(kept, full[c.plan.max_lag:, chosen, :])
+    grouped = c.grouped()
+    assert grouped is c.grouped() and grouped.grouped() is grouped
+    assert grouped.layout == "groups" and grouped.system is c.system
+    for group in grouped.plan.step_groups:  # every group's outputs in one block of rows
+        rows = sorted(grouped.plan.slot[i] for i in group.outputs)
+        assert rows == list(range(rows[0], rows[0] + len(rows)))
