@@ -71,28 +71,50 @@ class Checker:
 
     def run(self) -> list[Diagnostic]:
         model = self.model
-        self.duplicates("node", model.nodes)
+        add_implicit_nodes(model)  # never a duplicate: only names no node declares
+        self.nodes: dict[str, Any] = {}  # id -> node (the last of that id)
+        self.lookups: set[str] = set()
+        # the nodes that are neither stocks nor lookups: may be on a same-instant cycle
+        instant_nodes: set[str] = set()
+        reserved = BUILTIN_NAMES | EXPRESSION_KEYWORDS
+        nodes, lookups = self.nodes, self.lookups
+        repeated: list[tuple[Any, Any]] = []  # (node, the first node of its id)
+        firsts: dict[str, Any] = {}
+        named_reserved = []
+        # One pass for ids, duplicates, lookups and kinds: at scale, reading the node
+        # objects (far apart in memory) is the cost, not the work done with them.
+        for node in model.nodes:
+            node_id = node.id
+            found = nodes.setdefault(node_id, node)
+            if found is not node:
+                repeated.append((node, firsts.setdefault(node_id, found)))
+                nodes[node_id] = node
+            if node_id.lower() in reserved:
+                named_reserved.append(node)
+            kind = type(node)
+            if kind is LookupDef or (kind not in _KINDS and isinstance(node, LookupDef)):
+                lookups.add(node_id)
+            elif kind is not Stock and (kind in _KINDS or not isinstance(node, Stock)):
+                instant_nodes.add(node_id)
+        if lookups:
+            instant_nodes -= lookups  # a later node of the same id may be the lookup
+        self.instant_nodes = instant_nodes
+        for node, first in repeated:  # as duplicates() reports them
+            where = first.pos
+            self.error(f"duplicate definition of node '{node.id}'", node.pos,
+                       f"first defined at line {where.line}" if where else None)
         self.duplicates("group", model.groups)
         self.duplicates("loop", model.loops)
         self.duplicates("scenario", model.scenarios)
-        add_implicit_nodes(model)
-        self.nodes: dict[str, Any] = {}  # id -> node (the last of that id)
-        self.lookups: set[str] = set()
-        reserved = BUILTIN_NAMES | EXPRESSION_KEYWORDS
-        for node in model.nodes:  # one pass: a big model's nodes are far apart in memory
-            if node.id.lower() in reserved:
-                self.reserved(node)
-            self.nodes[node.id] = node
-            kind = type(node)
-            if kind is LookupDef or (kind not in _KINDS and isinstance(node, LookupDef)):
-                self.lookups.add(node.id)
-        self.variables = [i for i in self.nodes if i not in self.lookups]
-        self.instant: dict[str, set[str]] = {}  # node -> the nodes its equation reads now
-        self.instant_nodes: set[str] = set()  # the nodes that are neither stocks nor lookups
+        for node in named_reserved:
+            self.reserved(node)
+        self.variables = [i for i in nodes if i not in lookups]
+        # node -> the nodes that are neither stocks nor lookups its equation reads at
+        # this instant (for the nodes that read any)
+        self.instant: dict[str, set[str]] = {}
         groups = {g.id for g in model.groups}
-        nodes, lookups, instant = self.nodes, self.lookups, self.instant
+        instant = self.instant
         expression = self.expression
-        add_instant = self.instant_nodes.add
         for node in model.nodes:
             kind = type(node)  # the usual kinds by exact type, others as before
             node_id = node.id
@@ -102,19 +124,17 @@ class Checker:
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
             if kind is Aux or kind is Flow or kind is Constant:
-                if node_id not in lookups:
-                    add_instant(node_id)
                 main, others = node.equation, ()
             elif kind is Stock:
                 main = None
                 others = [e for e in (node.initial, node.capacity) if e is not None]
             else:
-                if not isinstance(node, Stock) and node_id not in lookups:
-                    add_instant(node_id)
                 main, others = equation_of(node), _other_expressions(node)
             if main is not None:  # the equation a value comes from: read at this instant?
-                refs = instant[node_id] = set()
+                refs: set[str] = set()
                 expression(main, node.pos, refs)
+                if refs:
+                    instant[node_id] = refs
             for expr in others:
                 expression(expr, node.pos)
             if kind is Flow or (kind not in _KINDS and isinstance(node, Flow)):
@@ -192,11 +212,12 @@ class Checker:
         """Every name an expression reads is a node, every call a known function.
 
         The nodes it reads at the same instant (as :func:`instant_references` lists
-        them, less the names that are no node) are added to ``instant`` if given.
+        them, less the names that are no node, stocks or lookups) are added to
+        ``instant`` if given.
         """
         if expr is None:
             return
-        nodes, lookups = self.nodes, self.lookups
+        nodes, lookups, instant_nodes = self.nodes, self.lookups, self.instant_nodes
         stack = [expr]  # parents before children, left to right (the order of the errors)
         delayed = 0  # inside this many first arguments of smooth, delay, INIT, ...
         pop = stack.pop
@@ -212,13 +233,13 @@ class Checker:
             if kind is Name:
                 name = sub.name
                 if name in nodes and name not in lookups:
-                    if instant is not None and not delayed:
+                    if instant is not None and not delayed and name in instant_nodes:
                         instant.add(name)
                     continue
             if isinstance(sub, Name):
                 name = sub.name
                 if name in nodes and name not in lookups:
-                    if instant is not None and not delayed:
+                    if instant is not None and not delayed and name in instant_nodes:
                         instant.add(name)
                     continue
                 if name.lower() in BUILTIN_NAMES:
@@ -319,26 +340,20 @@ class Checker:
     def algebraic_loops(self) -> None:
         """A cycle of same-instant links with no stock on it cannot be simulated."""
         # The nodes of the causal graph are the declared nodes that are not lookups
-        # (the implicit ones were added to model.nodes by run()). The graph is built
-        # as plain dicts first: networkx is only needed to report a cycle.
+        # (the implicit ones were added to model.nodes by run()). Its cycles are searched
+        # first in plain dicts: networkx is only needed to report one.
         lookups, nodes = self.lookups, self.nodes
-        instant_nodes = self.instant_nodes  # may be on a same-instant cycle
-        # node -> its same-instant dependants, for the nodes with such links (the others
-        # are on no cycle); from the references run()'s expression checks collected
-        succ: dict[str, dict[str, None]] = {}
-        for node_id, refs in self.instant.items():
-            for ref in refs:
-                if ref in instant_nodes:
-                    succ.setdefault(ref, {})[node_id] = None
-                    succ.setdefault(node_id, {})
+        # node -> the nodes it reads at the same instant that may be on a cycle (neither
+        # stocks nor lookups), as run()'s expression checks collected them; and the
+        # links of delay 0 between two nodes that are not stocks
+        reads = self.instant
         for link in self.model.links:
             delay = link.delay
             if (delay is not None and getattr(delay, "value", None) == 0
                     and not isinstance(self.nodes.get(link.source), Stock)
                     and not isinstance(self.nodes.get(link.target), Stock)):
-                succ.setdefault(link.source, {})[link.target] = None
-                succ.setdefault(link.target, {})
-        if _acyclic(succ):  # the usual case: no component to search
+                reads.setdefault(link.target, set()).add(link.source)
+        if _acyclic(reads):  # the usual case: no component to search
             return
         instant = nx.DiGraph()  # rebuilt in the same order as before, for the same report
         for node in self.model.nodes:
@@ -375,27 +390,35 @@ class Checker:
                        "give one link a delay, or make one of its nodes a stock")
 
 
-def _acyclic(succ: dict[str, dict[str, None]]) -> bool:
-    """True if the graph ``{node: {successor: None}}`` has no cycle (self-loops
-    included): Kahn's peeling, O(V + E). Every node must be a key.
+def _acyclic(reads: dict[str, set[str]]) -> bool:
+    """True if the graph ``{node: the nodes it reads}`` has no cycle (self-loops
+    included): a depth-first search, O(V + E). A node that is no key reads nothing.
 
-    >>> _acyclic({"a": {"b": None}, "b": {}}), _acyclic({"a": {"a": None}})
+    >>> _acyclic({"b": {"a"}, "c": {"a", "b"}}), _acyclic({"a": {"b"}, "b": {"a"}})
     (True, False)
+    >>> _acyclic({"a": {"a"}})
+    False
     """
-    indegree = dict.fromkeys(succ, 0)
-    for targets in succ.values():
-        for m in targets:
-            indegree[m] += 1
-    ready = [n for n, d in indegree.items() if d == 0]
-    peeled = 0
-    while ready:
-        n = ready.pop()
-        peeled += 1
-        for m in succ[n]:
-            indegree[m] -= 1
-            if indegree[m] == 0:
-                ready.append(m)
-    return peeled == len(indegree)
+    state: dict[str, bool] = {}  # False while on the current path, True once done
+    for root in reads:
+        if root in state:
+            continue
+        state[root] = False
+        stack = [(root, iter(reads[root]))]
+        while stack:
+            node, rest = stack[-1]
+            for read in rest:
+                seen = state.get(read)
+                if seen is False:
+                    return False  # back on the path: a cycle
+                if seen is None and read in reads:
+                    state[read] = False
+                    stack.append((read, iter(reads[read])))
+                    break
+            else:
+                stack.pop()
+                state[node] = True
+    return True
 
 
 def _other_expressions(node: Any) -> list[Any]:
