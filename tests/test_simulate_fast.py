@@ -261,3 +261,26 @@ def test_an_ensemble_keeping_variables_runs_the_grouped_layout_with_the_same_num
     for group in grouped.plan.step_groups:  # every group's outputs in one block of rows
         rows = sorted(grouped.plan.slot[i] for i in group.outputs)
         assert rows == list(range(rows[0], rows[0] + len(rows)))
+
+
+RING = "\n".join(["time 0 to 20 step 0.5"] + [
+    f"stock s{i} initial {i + 1}\nconst g{i} = 0.{i + 10}\n"
+    f"flow f{i} = g{i} * s{(i + 39) % 40} * (1 - s{i} / 100) - s{i} / {i + 9} to s{i}"
+    for i in range(40)])
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_a_ring_read_as_two_slices_gives_what_the_gather_gives(monkeypatch, method):
+    from loopdsl.simulate import codegen
+
+    model = loopdsl.loads(RING)
+    c = prepare(model, method=method)
+    step = c.program.source["step"]
+    assert "[I" not in step and step.count("\n") - 2 == 2  # one group: two statements
+    assert "[I" in c.program.one().source["step"]  # a single run still gathers (cheaper)
+    sliced = run(c, runs=3)
+    monkeypatch.setattr(codegen, "MAX_PIECES", 0)
+    gathered = prepare(model, method=method)
+    assert "[I" in gathered.program.source["step"]
+    np.testing.assert_array_equal(sliced, run(gathered, runs=3))
+    np.testing.assert_array_equal(sliced[:, :, 1], run(c)[:, :, 0])

@@ -432,6 +432,99 @@ def merge_groups(groups: list[Group]) -> list[Group]:
     return made
 
 
+MAX_PIECES = 4
+"""At most this many statements stand for one group in the 2-D program (see :func:`pieces`)."""
+
+
+def pieces(group: Group, rows: np.ndarray, em: Emitter) -> list[tuple[int, int]] | None:
+    """Runs of a group's equations in which every index it uses is a slice, when its
+    2-D statement would otherwise gather rows by an index array; else None.
+
+    A ring of stocks reads ``s[i - 1]``: rows 99, 0, 1, ... 98, an index array (a
+    gather, one more pass over the rows) that is two slices. Each run then becomes one
+    statement over views, the same arithmetic on the same numbers. Only worth it for
+    a few runs of many rows (at most :data:`MAX_PIECES`, one more per 16 rows); groups
+    that draw random numbers stay whole (their draws would go elsewhere).
+
+    >>> from loopdsl.simulate.plan import Group
+    >>> em = Emitter.__new__(Emitter)
+    >>> em.slots, em._pairs = np.arange(40, dtype=np.intp), {}
+    >>> ring = Group(("op", "mul", "cur", "num"), list(range(20, 40)),
+    ...              [[(39, 0)] + [(k, 0) for k in range(20, 39)], [2.0] * 20])
+    >>> pieces(ring, np.arange(20, 40), em)
+    [(0, 1), (1, 20)]
+    """
+    g = len(rows)
+    most = min(MAX_PIECES, 1 + g // 16)
+    if most < 2 or _draws(group.shape):
+        return None
+    arrays = [(rows, False)]  # (index array, whether a run must keep it constant)
+    for kind, values in zip(_leaf_kinds(group.shape, []), group.leaves):
+        if kind in ("cur", "lag"):
+            slots, lags = em.pairs(values)
+            arrays.append((slots, False))
+            if kind == "lag":  # one lag per statement: OUT[b - k][...]
+                arrays.append((lags, True))
+        elif kind == "param":
+            arrays.append((np.asarray(values, dtype=np.intp), False))
+    ends = np.full(g - 1, g, dtype=np.intp)  # ends[k]: where a run starting at k ends
+    whole = True
+    for a, constant in arrays:
+        d = np.diff(a)
+        if (d == (0 if constant else d[0])).all() and d[0] >= 0:
+            continue  # a slice already
+        if np.count_nonzero(d[1:] != d[:-1]) > 2 * most:  # a run takes at most 2 changes
+            return None
+        whole = False
+        np.minimum(ends, _run_ends(a, constant), out=ends)
+    if whole:
+        return None
+    found: list[tuple[int, int]] = []
+    k = 0
+    while k < g:
+        end = int(ends[k]) if k < g - 1 else g
+        found.append((k, end))
+        if len(found) > most:
+            return None
+        k = end
+    return found
+
+
+def _run_ends(a: np.ndarray, constant: bool) -> np.ndarray:
+    """For each k < len(a) - 1, the end of the longest run a[k:end] that a slice can
+    index (a step >= 0; 0 only if ``constant``).
+
+    >>> _run_ends(np.array([9, 0, 1, 2, 7, 7]), False).tolist()
+    [1, 4, 4, 5, 6]
+    """
+    d = np.diff(a)
+    k = np.arange(len(d))
+    change = np.flatnonzero(d[1:] != d[:-1]) + 1  # where the step differs from before
+    stop = np.append(change, len(d))[np.searchsorted(change, k, side="right")] + 1
+    bad = d != 0 if constant else d < 0
+    stop[bad] = k[bad] + 1
+    return stop
+
+
+def _lines(em: Emitter, line: Callable[[Group, str], tuple[str, str]], group: Group,
+           target: str, at: tuple[str, np.ndarray]) -> tuple[str, list[str]]:
+    """A group's statement for 1-D rows, and its 2-D statements: one, or one per run of
+    rows where a gather becomes slices (:func:`pieces`)."""
+    plain, into = line(group, target)
+    if "[I" not in into and ", I" not in into:  # every index a slice: nothing to gather
+        return plain, [into]
+    runs = pieces(group, at[1], em)
+    if runs is None:
+        return plain, [into]
+    name, rows = at
+    into_all = []
+    for start, end in runs:
+        part = Group(group.shape, group.outputs[start:end],
+                     [leaf[start:end] for leaf in group.leaves], group.plain)
+        into_all.append(line(part, name + em.index(rows[start:end]))[1])
+    return plain, into_all
+
+
 def compile_plan(plan: Plan) -> Program:
     """Generate, compile and return the phase functions of a plan."""
     em = Emitter(plan)
@@ -450,20 +543,23 @@ def compile_plan(plan: Plan) -> Program:
     fallback = 0
     for phase, (groups, nonneg) in phases.items():
         targets = []
+        rows: list[tuple[str, np.ndarray]] = []
         for group in groups:
             if phase == "deriv":
-                target = "DV" + em.index([position[i] for i in group.outputs])
+                at = ("DV", np.array([position[i] for i in group.outputs], dtype=np.intp))
             elif phase == "euler":  # DV is the next row: its stocks get X + dt * rate
-                target = "DV" + em.index(em.slots[group.outputs])
+                at = ("DV", em.slots[group.outputs])
             else:
-                target = "X" + em.index(em.slots[group.outputs])
-            targets.append((group, target))
-        extra = [(line, line) for line in _nonneg_lines(plan, em)] if nonneg else []
+                at = ("X", em.slots[group.outputs])
+            targets.append((group, at[0] + em.index(at[1])))
+            rows.append(at)
+        extra = [(line, [line]) for line in _nonneg_lines(plan, em)] if nonneg else []
         func = None
         try:
             line = em.euler_line if phase == "euler" else em.group_line
-            lines = [line(group, target) for group, target in targets] + extra
-            sources[phase] = _source([into for _, into in lines])
+            lines = [_lines(em, line, group, target, at)
+                     for (group, target), at in zip(targets, rows)] + extra
+            sources[phase] = _source([text for _, into in lines for text in into])
             func = _function(compile(sources[phase], f"<loopdsl-{phase}>", "exec"), em.ns)
             flat[phase] = _source([plain for plain, _ in lines])
         except (RecursionError, SyntaxError, MemoryError) as exc:
