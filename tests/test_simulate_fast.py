@@ -284,3 +284,14 @@ def test_a_ring_read_as_two_slices_gives_what_the_gather_gives(monkeypatch, meth
     assert "[I" in gathered.program.source["step"]
     np.testing.assert_array_equal(sliced, run(gathered, runs=3))
     np.testing.assert_array_equal(sliced[:, :, 1], run(c)[:, :, 0])
+
+
+def test_a_model_prepared_by_groups_is_run_as_it_is():
+    model = loopdsl.loads(GROUPED)
+    c = prepare(model, layout="groups")
+    assert c.grouped() is c
+    by_model = prepare(model)
+    chosen = [by_model.plan.slot[by_model.system.index[f"s{i}"]] for i in range(8)]
+    mine = [c.plan.slot[c.system.index[f"s{i}"]] for i in range(8)]
+    np.testing.assert_array_equal(run(c, runs=2, keep=mine), run(by_model, runs=2, keep=chosen))
+    assert by_model._grouped is not None and c._grouped is None

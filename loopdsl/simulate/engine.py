@@ -94,15 +94,20 @@ def settings(model: Model, start: float | None, stop: float | None, dt: float | 
 
 def prepare(model: Model, start: float | None = None, stop: float | None = None,
             dt: float | None = None, method: str | None = None,
-            overrides: Mapping[str, Any] | None = None) -> Compiled:
-    """Lower, plan and compile a checked model for running."""
+            overrides: Mapping[str, Any] | None = None, layout: str = "model") -> Compiled:
+    """Lower, plan and compile a checked model for running.
+
+    ``layout="groups"`` (see :func:`~loopdsl.simulate.plan.build_plan`) suits a run that
+    keeps only some variables (an ensemble with ``keep``): :func:`run` would otherwise
+    plan the model a second time that way (:meth:`Compiled.grouped`).
+    """
     start, stop, dt, method = settings(model, start, stop, dt, method)
     from loopdsl.loader import gc_paused, keep_built_objects
 
     with gc_paused():  # many small tuples: the collector would triple the compile time
         system = lower(model, dt, start, stop, overrides)
-        plan = build_plan(system)
-        compiled = Compiled(model, system, plan, compile_plan(plan), method)
+        plan = build_plan(system, layout)
+        compiled = Compiled(model, system, plan, compile_plan(plan), method, layout)
         # and the next allocation would scan them all (~41,000 at 1,000 stocks) to free
         # nothing: prepare + run + results of irregular 1,000 took 5-10 ms more that way
         keep_built_objects()
