@@ -67,6 +67,19 @@ aux b = d * 5
 flow f = a + b - s to s
 """
 
+CHAINS = """\
+time 0 to 10 step 0.5
+stock s initial 5
+stock p initial 2
+aux a = -s + p * 2 - 1
+aux b = 1 - s / 7
+aux c = MIN(s * 2, p + 3) - MAX(-p, s / 3)
+aux d = 3 / (s + 1) + -(p * s) - TIME * 2
+aux e = (s - p) * (s + p) / (1 + TIME)
+flow f = a * b / 100 + c / 90 - d / 500 + e / 1000 to s
+flow h = -(s - p) / 20 from p
+"""
+
 
 def _sources():
     for path in MODELS:
@@ -74,6 +87,7 @@ def _sources():
     yield "builtins", BUILTINS
     yield "grouped", GROUPED
     yield "merged", MERGED
+    yield "chains", CHAINS
 
 
 CASES = list(_sources())
@@ -276,7 +290,7 @@ def test_a_ring_read_as_two_slices_gives_what_the_gather_gives(monkeypatch, meth
     model = loopdsl.loads(RING)
     c = prepare(model, method=method)
     step = c.program.source["step"]
-    assert "[I" not in step and step.count("\n") - 2 == 2  # one group: two statements
+    assert "[I" not in step and len(set(re.findall(r"out=(X\[[^]]*\])", step))) == 2
     assert "[I" in c.program.one().source["step"]  # a single run still gathers (cheaper)
     sliced = run(c, runs=3)
     monkeypatch.setattr(codegen, "MAX_PIECES", 0)
@@ -295,3 +309,13 @@ def test_a_model_prepared_by_groups_is_run_as_it_is():
     mine = [c.plan.slot[c.system.index[f"s{i}"]] for i in range(8)]
     np.testing.assert_array_equal(run(c, runs=2, keep=mine), run(by_model, runs=2, keep=chosen))
     assert by_model._grouped is not None and c._grouped is None
+
+
+def test_2d_statements_chain_their_operations_into_the_target():
+    c = prepare(loopdsl.loads(CHAINS))
+    step = c.program.source["step"]
+    assert "out=X[" in step and " = " not in step.replace(", out=", "")  # no assignment
+    assert re.search(r"np.divide\(X\[\d+:\d+\], 7.0, out=(X\[\d+:\d+\])\)\n\s+"
+                     r"np.subtract\(1.0, \1, out=\1\)", step)  # 1 - s / 7
+    one = c.program.one().source["step"]
+    assert "out=" not in one and "(1.0 - (X[" in one  # a single run: plain assignments

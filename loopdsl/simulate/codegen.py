@@ -9,9 +9,11 @@ of a group are arrays bound in the namespace. Each function has the signature
 time, ``PR`` the per-run parameters, ``DV`` the stock derivatives.
 
 Each phase is written twice from the same statements: for an ensemble's rows (slots x
-runs) a statement into a slice ends in a ufunc writing there (``out=``: no temporary, no
-copy); for a single run (:meth:`Program.one`, 1-D rows, where numpy's indexing costs a
-third) plain assignments, cheaper than ``out=`` on small rows.
+runs) a statement into a slice chains its operations into it (``out=``: no temporary, no
+copy; :meth:`Emitter.spine`) and reads rows through slices rather than index arrays where
+a few runs of rows allow (:func:`pieces`); for a single run (:meth:`Program.one`, 1-D
+rows, where numpy's indexing costs a third) plain assignments, cheaper than ``out=`` on
+small rows.
 
 If the generated source cannot be compiled (a very deeply nested equation), each group
 that fails is evaluated instead by closures built from the same plan (logged at debug
@@ -57,10 +59,10 @@ _BOOLEAN_ARGS = {"and", "or", "not"}
 ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _RANDOM = ("_ru", "_rn", "_rl", "_rp", "_re")
-_OUT_UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply",
-               "div": "np.divide", "min": "np.minimum", "max": "np.maximum",
-               "neg": "np.negative", "exp": "np.exp", "ln": "np.log", "sqrt": "np.sqrt"}
-"""Operations a statement may end in with ``out=`` (numpy ufuncs, same arithmetic)."""
+_SPINE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+          "min": "np.minimum", "max": "np.maximum", "neg": "np.negative"}
+"""Operations a 2-D statement chains into its target (:meth:`Emitter.spine`): exactly
+rounded, so an array, a view or a scalar gives the same number."""
 _VIEW = re.compile(r"(X|DV)\[\d+:\d+(:\d+)?\]")
 """A target that is a view of the row (a slice), so a ufunc can write into it."""
 
@@ -254,33 +256,98 @@ class Emitter:
             text = f"({text} * 1.0)"
         return text
 
-    def group_line(self, group: Group, target: str) -> tuple[str, str]:
-        """``target = expression``, twice: as an assignment (best for small 1-D rows),
-        and, into a view, with the last operation writing there (``np.multiply(a, b,
-        out=X[0:9:3])``: no temporary, no copy; best for an ensemble's 2-D rows)."""
-        shape, leaves, pos, g = group.shape, group.leaves, [0], len(group.outputs)
-        if _VIEW.fullmatch(target) and isinstance(shape, tuple):
-            if shape[0] == "op" and shape[1] in _OUT_UFUNCS:
-                args = [self.expr(child, leaves, pos, g) for child in shape[2:]]
-                return (f"{target} = {self.op_text(shape[1], args)}",
-                        f"{_OUT_UFUNCS[shape[1]]}({', '.join(args)}, out={target})")
-            if shape[0] == "sum" and len(shape) > 3:
-                parts = [self.expr(s, leaves, pos, g) for s in shape[2:]]
-                left = _sum_text(shape[1][:-1], parts[:-1])
-                func = "np.add" if shape[1][-1] > 0 else "np.subtract"
-                return (f"{target} = {_sum_text(shape[1], parts)}",
-                        f"{func}({left}, {parts[-1]}, out={target})")
-        line = f"{target} = " + self.expr(shape, leaves, pos, g)
-        return line, line
+    def group_line(self, group: Group, target: str) -> tuple[str, list[str]]:
+        """``target = expression`` as an assignment (best for small 1-D rows), and the
+        2-D statements: into a view, the operations along one path of the expression
+        write there in turn (:meth:`spine`: ``np.divide(a, 20.0, out=X[0:9]);
+        np.subtract(1.0, X[0:9], out=X[0:9])``...), no temporary, no copy."""
+        shape, leaves, g = group.shape, group.leaves, len(group.outputs)
+        if _VIEW.fullmatch(target) and not _draws(shape):
+            text, lines = self.spine(shape, leaves, [0], g, target)
+            return f"{target} = {text}", lines or [f"{target} = {text}"]
+        line = f"{target} = " + self.expr(shape, leaves, [0], g)
+        return line, [line]
 
-    def euler_line(self, group: Group, target: str) -> tuple[str, str]:
+    def euler_line(self, group: Group, target: str) -> tuple[str, list[str]]:
         """``DV[stocks] = X[stocks] + dt * rate``: a deriv group's Euler update."""
-        rate = self.expr(group.shape, group.leaves, [0], len(group.outputs))
+        shape, leaves, g = group.shape, group.leaves, len(group.outputs)
         slots = "X" + self.index(self.slots[group.outputs])
-        line = f"{target} = {slots} + {self.literal(self.dt)} * {rate}"
-        if _VIEW.fullmatch(target):
-            return line, f"np.add({slots}, {self.literal(self.dt)} * {rate}, out={target})"
-        return line, line
+        dt = self.literal(self.dt)
+        if _VIEW.fullmatch(target) and not _draws(shape):
+            rate, lines = self.spine(shape, leaves, [0], g, target)
+            if not lines:  # the rate is a leaf (or numbers): one product into the target
+                lines = [f"np.multiply({dt}, {rate}, out={target})"]
+            else:
+                lines.append(f"np.multiply({dt}, {target}, out={target})")
+            lines.append(f"np.add({slots}, {target}, out={target})")
+            return f"{target} = {slots} + {dt} * {rate}", lines
+        line = f"{target} = {slots} + {dt} * {self.expr(shape, leaves, [0], g)}"
+        return line, [line]
+
+    def spine(self, shape: Any, leaves: list[list[Any]], pos: list[int], g: int,
+              target: str) -> tuple[str, list[str]]:
+        """The expression's text, and statements leaving its value in ``target`` (a view
+        of rows none of its leaves read): each operation of an IEEE-exact ufunc
+        (+ - * / min max, negation) writes into the target, its first array-valued
+        operand computed there first, the others as they are; empty if the expression
+        is not such an operation. The same operations on the same numbers as the text.
+
+        >>> import loopdsl
+        >>> from loopdsl.simulate.lower import lower
+        >>> from loopdsl.simulate.plan import build_plan
+        >>> em = Emitter(build_plan(lower(loopdsl.loads("node a initial 1"), dt=1.0)))
+        >>> shape = ("op", "mul", "cur", ("op", "sub", "num", ("op", "div", "cur", "num")))
+        >>> text, lines = em.spine(shape, [[(0, 0)], [1.0], [(0, 0)], [9.0]], [0], 1, "T")
+        >>> text
+        '(X[0:1] * (1.0 - (X[0:1] / 9.0)))'
+        >>> lines
+        ['np.divide(X[0:1], 9.0, out=T)', 'np.subtract(1.0, T, out=T)', \
+'np.multiply(X[0:1], T, out=T)']
+        """
+        if isinstance(shape, tuple) and shape[0] == "op" and shape[1] in _SPINE:
+            texts: list[str] = []
+            args: list[str] = []
+            lines: list[str] = []
+            for child in shape[2:]:
+                if not lines and _on_spine(child):
+                    text, lines = self.spine(child, leaves, pos, g, target)
+                    texts.append(text)
+                    args.append(target)
+                else:
+                    texts.append(self.expr(child, leaves, pos, g))
+                    args.append(texts[-1])
+            lines.append(f"{_SPINE[shape[1]]}({', '.join(args)}, out={target})")
+            return self.op_text(shape[1], texts), lines
+        if isinstance(shape, tuple) and shape[0] == "sum" and len(shape) > 3:
+            signs, terms = shape[1], shape[2:]
+            parts: list[str] = []
+            lines = []
+            acc = ""
+            if _on_spine(terms[0]):  # (a * b) - c: a * b into the target, then - c
+                text, lines = self.spine(terms[0], leaves, pos, g, target)
+                parts.append(text)
+                acc = target
+                if signs[0] < 0:
+                    lines.append(f"np.negative({target}, out={target})")
+            else:
+                parts.append(self.expr(terms[0], leaves, pos, g))
+                acc = parts[0]
+                if signs[0] < 0:
+                    lines.append(f"np.negative({acc}, out={target})")
+                    acc = target
+                elif _on_spine(terms[1]):  # a - (b / c): b / c into the target, then a - it
+                    text, lines = self.spine(terms[1], leaves, pos, g, target)
+                    parts.append(text)
+                    func = "np.add" if signs[1] > 0 else "np.subtract"
+                    lines.append(f"{func}({acc}, {target}, out={target})")
+                    acc = target
+            for sign, term in zip(signs[len(parts):], terms[len(parts):]):
+                parts.append(self.expr(term, leaves, pos, g))
+                func = "np.add" if sign > 0 else "np.subtract"
+                lines.append(f"{func}({acc}, {parts[-1]}, out={target})")
+                acc = target
+            return _sum_text(signs, parts), lines
+        return self.expr(shape, leaves, pos, g), []
 
     # -- the same, as closures (the general path) ------------------------------
 
@@ -386,6 +453,15 @@ def _leaf_kinds(shape: Any, out: list[str]) -> list[str]:
         for child in shape[2:]:
             _leaf_kinds(child, out)
     return out
+
+
+def _on_spine(shape: Any) -> bool:
+    """Whether a sub-expression is computed in its statement's target (:meth:`Emitter.spine`):
+    a chained operation reading some variable or parameter (an array, not a number)."""
+    if isinstance(shape, str) or not (shape[0] == "sum" and len(shape) > 3 or
+                                      shape[0] == "op" and shape[1] in _SPINE):
+        return False
+    return any(kind in ("cur", "lag", "param") for kind in _leaf_kinds(shape, []))
 
 
 def _draws(shape: Any) -> bool:
@@ -506,22 +582,23 @@ def _run_ends(a: np.ndarray, constant: bool) -> np.ndarray:
     return stop
 
 
-def _lines(em: Emitter, line: Callable[[Group, str], tuple[str, str]], group: Group,
+def _lines(em: Emitter, line: Callable[[Group, str], tuple[str, list[str]]], group: Group,
            target: str, at: tuple[str, np.ndarray]) -> tuple[str, list[str]]:
     """A group's statement for 1-D rows, and its 2-D statements: one, or one per run of
     rows where a gather becomes slices (:func:`pieces`)."""
     plain, into = line(group, target)
-    if "[I" not in into and ", I" not in into:  # every index a slice: nothing to gather
-        return plain, [into]
+    text = "\n".join(into)
+    if "[I" not in text and ", I" not in text:  # every index a slice: nothing to gather
+        return plain, into
     runs = pieces(group, at[1], em)
     if runs is None:
-        return plain, [into]
+        return plain, into
     name, rows = at
     into_all = []
     for start, end in runs:
         part = Group(group.shape, group.outputs[start:end],
                      [leaf[start:end] for leaf in group.leaves], group.plain)
-        into_all.append(line(part, name + em.index(rows[start:end]))[1])
+        into_all.extend(line(part, name + em.index(rows[start:end]))[1])
     return plain, into_all
 
 
@@ -541,6 +618,7 @@ def compile_plan(plan: Plan) -> Program:
     sources: dict[str, str] = {}
     flat: dict[str, str] = {}  # the same phases as assignments, for 1-D rows
     fallback = 0
+    made: dict[tuple[bool, int, str], tuple[str, list[str]]] = {}
     for phase, (groups, nonneg) in phases.items():
         targets = []
         rows: list[tuple[str, np.ndarray]] = []
@@ -557,8 +635,13 @@ def compile_plan(plan: Plan) -> Program:
         func = None
         try:
             line = em.euler_line if phase == "euler" else em.group_line
-            lines = [_lines(em, line, group, target, at)
-                     for (group, target), at in zip(targets, rows)] + extra
+            lines = []
+            for (group, target), at in zip(targets, rows):
+                key = (phase == "euler", id(group), target)  # cont repeats step's groups
+                if key not in made:
+                    made[key] = _lines(em, line, group, target, at)
+                lines.append(made[key])
+            lines += extra
             sources[phase] = _source([text for _, into in lines for text in into])
             func = _function(compile(sources[phase], f"<loopdsl-{phase}>", "exec"), em.ns)
             flat[phase] = _source([plain for plain, _ in lines])
