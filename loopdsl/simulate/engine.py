@@ -49,7 +49,7 @@ class Compiled:
 
         An ensemble's statements then read and write whole blocks of its rows instead of
         one strided row per variable: 1,000 runs of the regular 100-stock model (its
-        statements over every fifth row) ran 1.6x faster that way, the same numbers.
+        statements over every fifth row) ran 1.5x faster that way, the same numbers.
         """
         if self.layout == "groups":
             return self
