@@ -141,27 +141,26 @@ class Lowerer:
         for link in model.links:
             self.links_into.setdefault(link.target, []).append(link)
         expr = self.expr
-        for node, var in variables:
-            self.owner = node.id
-            kind = type(node)
+        # the node's fields as _register() read them: no second read of the node objects
+        for node, var, node_id, kind, first, second, non_negative in variables:
+            self.owner = node_id
             if var.kind == "plain":  # its links first, then its override (as before)
                 self.plain(node, var)
                 continue
-            override = self.value_override(node.id) if overrides else None
-            if kind is Stock:
-                self.stock(node, var, override)
-                var.non_negative = node.non_negative
-            elif kind is Constant:
-                var.init = override or (
-                    expr(node.equation) if node.equation is not None else ZERO)
-            else:
+            override = self.value_override(node_id) if overrides else None
+            if kind is Stock:  # first, second: initial value, capacity
+                self.stock(node, var, override, first, second)
+                var.non_negative = non_negative
+            elif kind is Constant:  # first: equation
+                var.init = override or (expr(first) if first is not None else ZERO)
+            else:  # first, second: equation, lookup
                 if override is not None:
                     e = override
                 else:
-                    e = expr(node.equation) if node.equation is not None else ("time",)
-                    if node.lookup is not None:
-                        e = ("lookup", self.table(node.lookup), e)
-                if kind is Flow and node.non_negative:
+                    e = expr(first) if first is not None else ("time",)
+                    if second is not None:
+                        e = ("lookup", self.table(second), e)
+                if kind is Flow and non_negative:
                     e = ("op", "max", (e, ZERO))
                 var.step = var.init = e
         words = {"gain 1": "gain 1", "delay 1": "delay 1 time unit"}
@@ -184,11 +183,16 @@ class Lowerer:
             return ("num", float(value))
         return self.expr(value)
 
-    def _register(self) -> list[tuple[Any, Var]]:
+    def _register(self) -> list[tuple[Any, ...]]:
         """One pass over the nodes (at scale, reading the model's objects is the cost):
-        lookups, a variable per node, and each stock's flows (``flows_of``)."""
+        lookups, a variable per node, and each stock's flows (``flows_of``).
+
+        Returns, for each node that is a variable, ``(node, var, id, kind, first, second,
+        non_negative)``: a stock's initial value and capacity, a flow's or auxiliary's
+        equation and lookup, a constant's equation (and None).
+        """
         overrides, names, vars_, reads = self.overrides, self.index, self.vars, self.reads
-        variables: list[tuple[Any, Var]] = []
+        variables: list[tuple[Any, ...]] = []
         flows: dict[str, tuple[list[str], list[str]]] = {}
         flow_nodes = []
         for node in self.model.nodes:
@@ -198,13 +202,20 @@ class Lowerer:
                 self.lookups[id] = node
                 continue
             what = _KINDS[kind]
+            first = second = None
+            non_negative = False
             if kind is Stock:
                 flows[id] = (list(node.inflows), list(node.outflows))
+                first, second, non_negative = node.initial, node.capacity, node.non_negative
             elif kind is Flow or kind is Aux:
                 if kind is Flow:
                     flow_nodes.append(node)
-                if node.equation is None and node.lookup is None and id not in overrides:
+                    non_negative = node.non_negative
+                first, second = node.equation, node.lookup
+                if first is None and second is None and id not in overrides:
                     what = "plain"
+            elif kind is Constant:
+                first = node.equation
             if id in names:  # pragma: no cover - the checker rejects duplicate ids
                 var = vars_[self.new_var(id, what, id)]
             else:
@@ -212,7 +223,7 @@ class Lowerer:
                 var = Var(id, what, id)
                 vars_.append(var)
             reads[id] = ("var", names[id], 0)
-            variables.append((node, var))
+            variables.append((node, var, id, kind, first, second, non_negative))
         for node in flow_nodes:  # a flow names its stocks; the stocks may not list it
             if node.target in flows and node.id not in flows[node.target][0]:
                 flows[node.target][0].append(node.id)
@@ -221,23 +232,26 @@ class Lowerer:
         self.flows_of = flows
         return variables
 
-    def stock(self, node: Stock, var: Var, override: IR | None) -> None:
+    def stock(self, node: Stock, var: Var, override: IR | None, initial: Expr | None,
+              capacity: Expr | None) -> None:
+        """A stock's initial value and derivative (``initial``, ``capacity``: its own)."""
         if override is not None:
             var.init = override
         else:
-            var.init = self.expr(node.initial) if node.initial is not None else ZERO
-        inflows, outflows = self.flows_of.get(node.id, ((), ()))
+            var.init = self.expr(initial) if initial is not None else ZERO
+        node_id = var.owner  # the node's id
+        inflows, outflows = self.flows_of.get(node_id, ((), ()))
         ins, outs = self._reads_of(node, inflows), self._reads_of(node, outflows)
         if ins:
             var.inflows = [read[1] for read in ins]
             into: IR = ("sum", (1,) * len(ins), tuple(ins)) if len(ins) > 1 else ins[0]
-        elif not outs and node.id in self.links_into:
-            terms = tuple([self.link_term(link) for link in self.links_into[node.id]])
+        elif not outs and node_id in self.links_into:
+            terms = tuple([self.link_term(link) for link in self.links_into[node_id]])
             into = ("sum", (1,) * len(terms), terms)
         else:
             into = ZERO
-        if node.capacity is not None:
-            into = ("op", "mul", (into, self.cap_factor(var, node.capacity, lag=0)))
+        if capacity is not None:
+            into = ("op", "mul", (into, self.cap_factor(var, capacity, lag=0)))
         if outs:
             var.outflows = [read[1] for read in outs]
             into = ("sum", (1,) + (-1,) * len(outs), (into, *outs))
