@@ -784,6 +784,11 @@ def ensemble_section(report: Report, engines: dict[str, Engine], unavailable: di
     outputs = [f"s_{i}" for i in range(100)]
     report.say(f"### Ensemble: {runs:,} runs of the regular 100-stock model")
     report.say()
+    warmed = prefault(2.0)  # each engine keeps ~800 MB of series: see "Fresh memory" above
+    report.say(f"2 GB of memory were touched once just before this section ({warmed:.1f} s; "
+               f"fresh memory now {touch_cost():.2f} ms per MB), so no engine is charged "
+               "for the VM's first backing of the memory its series fill.")
+    report.say()
     report.say(f"The gains g_0..g_{ENSEMBLE_PARAMS - 1} vary uniformly by +-20%. loopdsl "
                "runs all of them at once (`simulate(runs=..., keep=the 100 stocks)`, numpy "
                "arrays over runs); Simlin and PySD run once per parameter "

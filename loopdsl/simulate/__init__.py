@@ -128,7 +128,9 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
     for j, (target, values) in enumerate(sampled.items()):
         merged[target] = Param(j)
         params[j] = values
-    compiled = prepare(model, start, stop, dt, method, merged)
+    # an ensemble keeping some variables steps the plan laid out by groups: plan it so once
+    layout = "groups" if ensemble and keep is not None else "model"
+    compiled = prepare(model, start, stop, dt, method, merged, layout)
     slots = None
     if keep is not None:
         index, nodes = compiled.system.index, compiled.system.nodes
