@@ -156,16 +156,22 @@ def test_statements_into_slices_write_there_in_2d_and_assign_in_1d():
 
 
 @pytest.mark.parametrize("kind", ["continuous", "extrapolate", "discrete"])
-def test_grouped_lookups_on_1d_rows_are_the_2d_ones(kind):
+@pytest.mark.parametrize("most", [8, 40])  # rows compared point by point; searchsorted
+def test_grouped_lookups_on_1d_rows_are_the_2d_ones(kind, most):
     from random_tables import random_tables
 
     rng = np.random.default_rng(3)
-    tables = random_tables(rng, 40, 8, 30)
+    tables = random_tables(rng, 40, most, 30)
     grouped, flat = Tables(tables), Tables(tables).one()
-    x = rng.uniform(-40, 40, size=(40, 9))
+    x = rng.uniform(-40, 40, size=(40, 13))
     x[:, 0] = [t.xs[0] for t in tables]
     x[:, 1] = [t.xs[-1] for t in tables]
     x[:5, 2] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    inner = [t.xs[int(rng.integers(len(t.xs)))] for t in tables]  # on a point, and a
+    x[:, 3] = inner                                                # hair either side
+    x[:, 4] = np.nextafter(inner, np.inf)
+    x[:, 5] = np.nextafter(inner, -np.inf)
+    x[:, 6] = np.nextafter(np.nextafter(inner, -np.inf), -np.inf)
     for col in range(x.shape[1]):
         np.testing.assert_array_equal(flat(x[:, col], kind), grouped(x[:, col:col + 1], kind)[:, 0])
     np.testing.assert_array_equal(flat(np.float64(2.5), kind),

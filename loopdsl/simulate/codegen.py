@@ -132,8 +132,7 @@ class Emitter:
         self.ns: dict[str, Any] = {
             "np": np, "_safediv": runtime.safediv, "_ramp": runtime.ramp,
             "_step": runtime.step, "_pulse": runtime.pulse, "_lk1": runtime.lookup_one,
-            "_lkN": runtime.lookup_many, "_ru": runtime.rand_uniform,
-            "_rn": runtime.rand_normal, "_rl": runtime.rand_lognormal,
+            "_ru": runtime.rand_uniform, "_rn": runtime.rand_normal, "_rl": runtime.rand_lognormal,
             "_rp": runtime.rand_poisson, "_re": runtime.rand_exponential,
             "__builtins__": {},
         }
@@ -217,7 +216,7 @@ class Emitter:
                 xs = self.bind("XS", np.array(tabs[0].xs, dtype=float))
                 ys = self.bind("YS", np.array(tabs[0].ys, dtype=float))
                 return f"_lk1({x}, {xs}, {ys}, {kind!r})"
-            return f"_lkN({x}, {self.bind('T', runtime.Tables(tabs))}, {kind!r})"
+            return f"{self.bind('T', runtime.Tables(tabs))}({x}, {kind!r})"
         if head == "rand":
             kind = shape[1]
             args = [self.expr(s, leaves, pos, g) for s in shape[2:]]

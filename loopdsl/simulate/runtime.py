@@ -81,8 +81,6 @@ class Tables:
     :meth:`one` gives the same tables for a single run's 1-D rows (one x per table).
     """
 
-    flat = False
-
     def __init__(self, tables):
         xs_all: list[float] = []
         ys_all: list[float] = []
@@ -120,16 +118,15 @@ class Tables:
     def one(self) -> "Tables":
         """The same tables for 1-D x (a single run's rows): shares the point arrays."""
         t = copy.copy(self)
-        t.flat = True
+        t.__class__ = FlatTables
         t.x0, t.span, t.rows, t.offsets, t.last, t.xlast = (
             a[:, 0] for a in (self.x0, self.span, self.rows, self.offsets, self.last,
                               self.xlast))
-        t.last1 = t.last - 1
+        t.points = np.stack([self.Y, self.X, self.slope])  # one take for all three
+        t.after = {}
         return t
 
     def __call__(self, x, kind):
-        if self.flat:
-            return self._one(x, kind)
         x = np.asarray(x, dtype=float)
         if x.ndim != 2 or x.shape[0] != self.x0.shape[0]:
             x = np.broadcast_to(x, (self.x0.shape[0], x.shape[-1] if x.ndim == 2 else 1))
@@ -145,20 +142,79 @@ class Tables:
         return self.Y[seg] + (x - self.X[seg]) * self.slope[seg]
 
     def _one(self, x, kind):
-        """:meth:`__call__` for 1-D x (one value per table), the same operations."""
+        """:meth:`__call__` for 1-D x (one value per table): the same numbers.
+
+        x is clamped to its table first, so u needs no clip (at the ends it is exactly
+        0 and 1, as the clip made it); the segment (or, discrete, the point) is then
+        found among the row's own keys by :meth:`_found`, the index ``searchsorted``
+        gives over all keys and the clip then kept.
+        """
         x = np.asarray(x, dtype=float)
         if x.shape != self.x0.shape:
             x = np.broadcast_to(x, self.x0.shape)
-        u = _uclip((x - self.x0) / self.span, 0.0, 1.0)
-        found = self.keys.searchsorted(self.rows + u, "right")
-        found -= 1
+        xc = _uclip(x, self.x0, self.xlast)
+        at = self._found(self.rows + (xc - self.x0) / self.span, kind == "discrete")
         if kind == "discrete":
-            y = self.Y.take(_uclip(found, self.offsets, self.last, out=found))
-            return np.where(np.isnan(x), np.nan, y)
-        seg = _uclip(found, self.offsets, self.last1, out=found)
-        if kind != "extrapolate":
-            x = _uclip(x, self.x0, self.xlast)
-        return self.Y.take(seg) + (x - self.X.take(seg)) * self.slope.take(seg)
+            return np.where(np.isnan(x), np.nan, self.Y.take(at))
+        y, xs, slope = self.points.take(at, 1)
+        return y + ((x if kind == "extrapolate" else xc) - xs) * slope
+
+    def _found(self, key, discrete):
+        """Each row's segment start (or, ``discrete``, last point) at or below its key.
+
+        Row i's key lies in [2i, 2i + 1], as do its points' keys, so it only counts
+        the row's own points after the first (not the last, for a segment): with a few
+        points a row one comparison per point (a padded matrix, one pass each), else
+        a ``searchsorted`` over those points (an offset per row puts the rest back).
+        A NaN key counts none: any segment then gives NaN.
+        """
+        found = self.after.get(discrete)
+        if found is None:
+            found = self.after[discrete] = _counting(self.keys, self.offsets,
+                                                     self.last - (not discrete))
+        start, K, flat_keys = found
+        if K is not None:
+            return start + np.add.reduce(K <= key, axis=0, dtype=np.intp)
+        if flat_keys is None:  # no point to count: every row has one segment
+            return start
+        return start + flat_keys.searchsorted(key, "right")
+
+
+class FlatTables(Tables):
+    """:class:`Tables` for 1-D x (:meth:`Tables.one`)."""
+
+    __call__ = Tables._one
+
+
+MATRIX_POINTS = 16
+"""Tables of at most this many points beyond the first are searched by comparisons
+(:meth:`Tables._found`); longer ones by ``searchsorted``."""
+
+
+def _counting(keys, offsets, ends):
+    """(start, K, keys) for :meth:`Tables._found`: row i counts its keys at positions
+    offsets[i] + 1 .. ends[i]; K is those keys padded with +inf, one row of K per
+    position (None if a row has more than ``MATRIX_POINTS``), else the same keys in one
+    sorted array with start shifting each row's count back to its offset.
+
+    >>> start, K, _ = _counting(np.array([0., .5, 1., 2., 2.2, 3.]), np.array([0, 3]),
+    ...                         np.array([1, 4]))
+    >>> start.tolist(), K.tolist()
+    ([0, 3], [[0.5, 2.2]])
+    """
+    n = len(offsets)
+    counts = np.maximum(ends - offsets, 0)
+    most = int(counts.max(initial=0))
+    row = np.repeat(np.arange(n), counts)
+    position = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    inner = keys[np.repeat(offsets + 1, counts) + position]
+    if most == 0:
+        return offsets.astype(np.intp), None, None
+    if most <= MATRIX_POINTS:
+        K = np.full((most, n), np.inf)
+        K[position, row] = inner
+        return offsets.astype(np.intp), K, None
+    return (offsets - (np.cumsum(counts) - counts)).astype(np.intp), None, inner
 
 
 def lookup_many(x, tables, kind):
