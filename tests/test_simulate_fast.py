@@ -228,6 +228,12 @@ def test_an_ensemble_watching_flags_finds_the_first_bad_value_and_time():
     assert _Flags.watch(c.program, np.zeros((0, 3)), 3) is not None
     with pytest.raises(LoopError, match=r"'dead' became NaN \(not a number\) at time 41 in run 1\b"):
         m.simulate(runs=3, seed=2)
+    # a single run watches the flags too: the same variable at the same time
+    m = loopdsl.loads("time 0 to 100\nstock s initial 0\nconst k = 40.2"
+                      "\naux dead = SQRT(k - TIME)\nflow f = 1 to s")
+    assert _Flags.watch(prepare(m).program.one(), np.zeros(0), 1) is not None
+    with pytest.raises(LoopError, match=r"'dead' became NaN \(not a number\) at time 41;"):
+        m.simulate()
 
 
 def test_a_flag_from_a_branch_not_taken_does_not_stop_the_run():
@@ -258,7 +264,10 @@ def test_a_non_finite_table_or_parameter_turns_the_watch_off():
     finite = prepare(loopdsl.loads(text.format(y="1")))
     assert _Flags.watch(finite.program, np.zeros((1, 2)), 2) is not None
     assert _Flags.watch(finite.program, np.array([[1.0, np.nan]]), 2) is None
-    assert _Flags.watch(finite.program, np.zeros((1, 1)), 1) is None  # a single run sums
+    one = finite.program.one()  # a single run watches too, its own (1-D) numbers
+    assert _Flags.watch(one, np.zeros(1), 1) is not None
+    one.ns["C999"] = np.array([1.0, np.inf])
+    assert _Flags.watch(one, np.zeros(1), 1) is None
     # the language's tables are finite; one from elsewhere (a program's namespace) need not be
     from types import SimpleNamespace
 

@@ -100,7 +100,7 @@ class Program:
                  for phase, text in self.one_source.items()}
             self._one = Program(f["init"], f["step"], f["cont"], f["deriv"],
                                 {k: v for k, v in self.one_source.items() if k != "euler"},
-                                0, f.get("euler"), self.one_source.get("euler", ""))
+                                0, f.get("euler"), self.one_source.get("euler", ""), ns=ns)
         return self._one
 
 

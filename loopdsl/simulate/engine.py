@@ -63,6 +63,18 @@ class Compiled:
         return self._grouped
 
     @property
+    def rewrites_all(self) -> bool:
+        """Whether each step writes every slot that is not a constant (stocks and
+        equations): a run may then fill its later rows with whole copies of the first
+        (the steps overwrite all but the constants), a plain copy instead of a gather
+        (irregular 1,000: 3.0 instead of 4.5 ms, with the first writes of the pages)."""
+        plan = self.plan
+        cs = plan.consts
+        consts = len(range(plan.nslots)[cs]) if isinstance(cs, slice) else len(cs)
+        return consts + plan.nstocks + sum(
+            len(g.outputs) for g in plan.step_groups) == plan.nslots
+
+    @property
     def nsteps(self) -> int:
         s = self.system
         return int(math.floor((s.stop - s.start) / s.dt + 1e-9))
@@ -189,7 +201,10 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         prog.init(X, O, b, 0, np.float64(start), PR, rng, runs, DV)
         _check(c, X, 0, start)
         if not ring and nsteps:  # constants never change: every later row at once
-            O[P + 1:, cs] = X[cs]
+            if c.rewrites_all:  # the steps write every other slot: whole rows, no gather
+                O[P + 1:] = X
+            else:
+                O[P + 1:, cs] = X[cs]
         copy_consts = ring  # a ring's rows keep them once each has been written
         if R is not None:
             _record(R[0], X, kept)
@@ -300,11 +315,12 @@ _SAFETY = 32
 
 
 class _Flags:
-    """Watches numpy's floating-point flags so an ensemble sums its rows only after a step
+    """Watches numpy's floating-point flags so a run sums its row only after a step
     that raised one (a new NaN or infinity always does: 0/0, x/0, log(0), overflow).
 
     Summing every row each step is a full pass over the state (12-15% of a 1,000-run
-    ensemble of the regular 100-stock model). A non-finite value can also come in
+    ensemble of the regular 100-stock model, 3% of a single run of irregular 1,000;
+    watching the flags costs nothing measurable). A non-finite value can also come in
     without a flag: from a constant, a table or a parameter, so a program with any
     non-finite number is not watched; and a row is summed every ``_SAFETY`` steps
     and at the last one whatever the flags say.
@@ -330,8 +346,8 @@ class _Flags:
 
     @classmethod
     def watch(cls, prog: Program, PR: np.ndarray, runs: int) -> _Flags | None:
-        """A watcher for an ensemble whose numbers are all finite, else None."""
-        if runs == 1 or not np.isfinite(PR).all():
+        """A watcher for a run whose numbers are all finite, else None."""
+        if not np.isfinite(PR).all():
             return None
         for value in prog.ns.values():
             arrays = value.numbers() if isinstance(value, Tables) else (value,)
