@@ -25,9 +25,9 @@ level).
 >>> program = compile_plan(build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"),
 ...                                      dt=1.0)))
 >>> print(program.source["step"].splitlines()[1].strip())
-np.multiply(C2, OUT[b - 1][I3], out=X[0:2])
+np.multiply(C2, OUT[b - 1][I1], out=X[0:2])
 >>> print(program.one().source["step"].splitlines()[1].strip())  # a single run's 1-D rows
-X[0:2] = (C2 * OUT[b - 1][I3])
+X[0:2] = (C2 * OUT[b - 1][I1])
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ class Emitter:
         self.slots = np.array(plan.slot, dtype=np.intp)  # variable -> slot
         self._pairs: dict[int, tuple[list, np.ndarray, np.ndarray]] = {}
         self._numbers: dict[str, str] = {}
+        self._indices: dict[bytes, str] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{self.count}"
@@ -175,7 +176,11 @@ class Emitter:
             if step == 1:
                 return f"[{first}:{first + len(arr)}]"
             return f"[{first}:{int(arr[-1]) + 1}:{step}]"  # a strided view, not a copy
-        return "[" + self.bind("I", arr) + "]"
+        key = arr.tobytes()  # one name per index array: a statement reading the same
+        name = self._indices.get(key)  # rows twice gathers them once (_shared_reads)
+        if name is None:
+            name = self._indices[key] = self.bind("I", arr)
+        return f"[{name}]"
 
     def pairs(self, values: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """Slots and lags of a leaf's (variable, lag) pairs (step and cont share them)."""
@@ -673,7 +678,7 @@ def compile_plan(plan: Plan) -> Program:
             lines += extra
             sources[phase] = _source([text for _, into in lines for text in into])
             func = _function(compile(sources[phase], f"<loopdsl-{phase}>", "exec"), em.ns)
-            flat[phase] = _source([plain for plain, _ in lines])
+            flat[phase] = _source([text for plain, _ in lines for text in _shared_reads(plain)])
         except (RecursionError, SyntaxError, MemoryError) as exc:
             sources.pop(phase, None)
             if phase == "euler":  # the engine then calls deriv and adds dt * DV itself
@@ -693,6 +698,28 @@ def compile_plan(plan: Plan) -> Program:
     return Program(functions["init"], functions["step"], functions["cont"],
                    functions["deriv"], sources, fallback, functions.get("euler"),
                    euler_source, {} if fallback else flat, em.ns)
+
+
+_GATHER = re.compile(r"X\[I\d+\]")
+
+
+def _shared_reads(line: str) -> list[str]:
+    """A 1-D statement reading the same rows of X through an index array more than
+    once gathers them once into ``v`` (the most used such read).
+
+    >>> _shared_reads("X[I1] = np.where((X[I2] > C3), X[I2], (X[I4] * X[I2]))")
+    ['v = X[I2]', 'X[I1] = np.where((v > C3), v, (X[I4] * v))']
+    >>> _shared_reads("X[I1] = (X[I2] * X[I3])")
+    ['X[I1] = (X[I2] * X[I3])']
+    """
+    target, sep, value = line.partition(" = ")
+    reads = _GATHER.findall(value)
+    if len(reads) < 2:
+        return [line]
+    most = max(set(reads), key=reads.count)
+    if reads.count(most) < 2:
+        return [line]
+    return [f"v = {most}", target + sep + value.replace(most, "v")]
 
 
 def _source(lines: list[str]) -> str:
