@@ -317,10 +317,12 @@ def time_engine(engine: Engine, path: Path, repeats: int, budget: float,
     try:
         h = engine.load(warm or path)
         engine.results(h, engine.run(h))
+        del h  # freed before the timing, as each repetition's are after it
         rows = []
         data: dict[str, np.ndarray] = {}
         spent = 0.0
         while len(rows) < repeats and (not rows or spent < budget):
+            data = {}  # the last repetition's series are freed here, not inside the timing
             gc.collect()
             t0 = time.perf_counter()
             h = engine.load(path)
