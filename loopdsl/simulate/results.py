@@ -68,6 +68,20 @@ def _describe(result: Any, time: np.ndarray, names: Sequence[str], data: np.ndar
     result.dt = dt
 
 
+def _made_on_first_read(attribute: str, doc: str) -> property:
+    """A property reading ``attribute``, filled by ``_fill()`` when still None."""
+
+    def get(self: _Described) -> Any:
+        if getattr(self, attribute) is None:
+            self._fill()
+        return getattr(self, attribute)
+
+    def put(self: _Described, value: Any) -> None:
+        setattr(self, attribute, value)
+
+    return property(get, put, doc=doc)
+
+
 class _Described:
     """The labels, units and kinds of a result's variables, made when first read."""
 
@@ -87,38 +101,11 @@ class _Described:
         if self._kinds is None:
             self._kinds = made[2]
 
-    @property
-    def labels(self) -> dict[str, str]:
-        """Each variable's display label (its identifier when it has none)."""
-        if self._labels is None:
-            self._fill()
-        return self._labels  # type: ignore[return-value]
-
-    @labels.setter
-    def labels(self, value: dict[str, str]) -> None:
-        self._labels = value
-
-    @property
-    def units(self) -> dict[str, str | None]:
-        """Each variable's unit, where the model gives one."""
-        if self._units is None:
-            self._fill()
-        return self._units  # type: ignore[return-value]
-
-    @units.setter
-    def units(self, value: dict[str, str | None]) -> None:
-        self._units = value
-
-    @property
-    def kinds(self) -> dict[str, str]:
-        """Each variable's kind: ``stock``, ``flow``, ``aux``, ``const`` or ``node``."""
-        if self._kinds is None:
-            self._fill()
-        return self._kinds  # type: ignore[return-value]
-
-    @kinds.setter
-    def kinds(self, value: dict[str, str]) -> None:
-        self._kinds = value
+    labels = _made_on_first_read("_labels", "Each variable's display label (its identifier "
+                                 "when it has none).")
+    units = _made_on_first_read("_units", "Each variable's unit, where the model gives one.")
+    kinds = _made_on_first_read("_kinds", "Each variable's kind: stock, flow, aux, const or "
+                                "node.")
 
 
 class SimulationResult(_Described):
