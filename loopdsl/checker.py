@@ -230,12 +230,6 @@ class Checker:
                 continue
             if kind is Num:
                 continue
-            if kind is Name:
-                name = sub.name
-                if name in nodes and name not in lookups:
-                    if instant is not None and not delayed and name in instant_nodes:
-                        instant.add(name)
-                    continue
             if isinstance(sub, Name):
                 name = sub.name
                 if name in nodes and name not in lookups:

@@ -406,7 +406,7 @@ class Emitter:
                 xs, ys = np.array(tables[0].xs, float), np.array(tables[0].ys, float)
                 return lambda f: runtime.lookup_one(x(f), xs, ys, kind)
             prepared = runtime.Tables(tables)
-            return lambda f: runtime.lookup_many(x(f), prepared, kind)
+            return lambda f: prepared(x(f), kind)
         if head == "rand":
             func = {"uniform": runtime.rand_uniform, "normal": runtime.rand_normal,
                     "lognormal": runtime.rand_lognormal, "poisson": runtime.rand_poisson,
@@ -485,7 +485,7 @@ def _on_spine(shape: Any) -> bool:
     if isinstance(shape, str) or not (shape[0] == "sum" and len(shape) > 3 or
                                       shape[0] == "op" and shape[1] in _SPINE):
         return False
-    return any(kind in ("cur", "lag", "param") for kind in _leaf_kinds(shape, []))
+    return _arrayish(shape)
 
 
 _OPERANDS = (set(_SPINE) | set(_BOOL)) - {"neg"}

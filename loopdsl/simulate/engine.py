@@ -174,8 +174,8 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         ring = P + 2
         OUT = np.zeros((ring, plan.nslots, runs))
         kept = as_index([int(k) for k in keep])
-        # an ensemble's record stays on huge pages: 800 MB of 1,000 runs took
-        # 1.1-1.3 s that way in bench/peers.py, 1.35-2.2 s on ordinary pages
+        # an ensemble's record stays on huge pages: 1,000 runs of regular 100 stocks
+        # (800 MB) took 0.25 s that way in bench/peers.py, 0.6-0.75 s on ordinary pages
         REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
     if one is not None:  # a single run: 1-D rows (views of the same arrays)

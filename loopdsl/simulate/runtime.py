@@ -74,7 +74,7 @@ def lookup_one(x, xs, ys, kind):
 
 
 class Tables:
-    """Several graphical functions prepared for :func:`lookup_many`: row i uses table i.
+    """Several graphical functions, called as ``tables(x, kind)``: row i uses table i.
 
     The points of all tables are laid out in one sorted key array (row ``i`` maps its
     x range onto ``[2i, 2i + 1]``), so one ``searchsorted`` finds every row's segment.
@@ -141,8 +141,12 @@ class Tables:
             x = _uclip(x, self.x0, self.xlast)  # clamped to the table's range
         return self.Y[seg] + (x - self.X[seg]) * self.slope[seg]
 
-    def _one(self, x, kind):
-        """:meth:`__call__` for 1-D x (one value per table): the same numbers.
+
+class FlatTables(Tables):
+    """:class:`Tables` for 1-D x (:meth:`Tables.one`)."""
+
+    def __call__(self, x, kind):
+        """:meth:`Tables.__call__` for 1-D x (one value per table): the same numbers.
 
         x is clamped to its table first, so u needs no clip (at the ends it is exactly
         0 and 1, as the clip made it); the segment (or, discrete, the point) is then
@@ -180,19 +184,13 @@ class Tables:
         return start + flat_keys.searchsorted(key, "right")
 
 
-class FlatTables(Tables):
-    """:class:`Tables` for 1-D x (:meth:`Tables.one`)."""
-
-    __call__ = Tables._one
-
-
 MATRIX_POINTS = 16
 """Tables of at most this many points beyond the first are searched by comparisons
-(:meth:`Tables._found`); longer ones by ``searchsorted``."""
+(:meth:`FlatTables._found`); longer ones by ``searchsorted``."""
 
 
 def _counting(keys, offsets, ends):
-    """(start, K, keys) for :meth:`Tables._found`: row i counts its keys at positions
+    """(start, K, keys) for :meth:`FlatTables._found`: row i counts its keys at positions
     offsets[i] + 1 .. ends[i]; K is those keys padded with +inf, one row of K per
     position (None if a row has more than ``MATRIX_POINTS``), else the same keys in one
     sorted array with start shifting each row's count back to its offset.
@@ -215,11 +213,6 @@ def _counting(keys, offsets, ends):
         K[position, row] = inner
         return offsets.astype(np.intp), K, None
     return (offsets - (np.cumsum(counts) - counts)).astype(np.intp), None, inner
-
-
-def lookup_many(x, tables, kind):
-    """Row i of x through graphical function i of a :class:`Tables`."""
-    return tables(x, kind)
 
 
 def _clip(v, lo, hi):
