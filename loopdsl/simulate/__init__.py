@@ -17,13 +17,12 @@ The model is lowered to flat equations (:mod:`.lower`), ordered and grouped by s
 from __future__ import annotations
 
 from functools import partial
-from itertools import islice
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from loopdsl.errors import LoopError, did_you_mean
-from loopdsl.model import LookupDef, Model
+from loopdsl.model import Model
 from loopdsl.simulate.engine import Compiled, prepare, run
 from loopdsl.simulate.linear import linearize, spectral_radius
 from loopdsl.simulate.lower import Param
@@ -136,7 +135,7 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
         index, nodes = compiled.system.index, compiled.system.nodes
         for name in keep:
             if index.get(name, nodes) >= nodes:  # not one of the model's own variables
-                hint = did_you_mean(name, list(islice(index, nodes)))
+                hint = did_you_mean(name, compiled.system.node_names())
                 raise LoopError(f"cannot keep '{name}': the model has no such variable"
                                 + (f"; {hint}" if hint else ""))
         keep = list(dict.fromkeys(keep))
@@ -170,7 +169,7 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
         values = out
     else:
         # the model's own variables are the system's first: no walk over the model's nodes
-        names = list(islice(system.index, system.nodes))
+        names = system.node_names()
         slots = c.plan.slot[:system.nodes]
         P = c.plan.max_lag
         if slots == list(range(len(slots))):  # and they come first in the slots: a view

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 from typing import Any, Mapping, Sequence
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
@@ -84,6 +85,11 @@ class System:
     nparams: int = 0
     uses_random: bool = False
     nodes: int = 0  # the model's own variables: vars[:nodes], in the model's node order
+
+    def node_names(self) -> list[str]:
+        """The identifiers of the model's own variables (every node but lookups), in
+        the model's order: the first ``nodes`` keys of ``index``."""
+        return list(islice(self.index, self.nodes))
 
 
 def _error(model: Model, message: str, pos: Any = None, hint: str | None = None) -> LoopError:
