@@ -43,7 +43,9 @@ import numpy as np
 
 from loopdsl.expr import references
 from loopdsl.model import Aux, Constant, Flow, LookupDef, Model, PlainNode, Stock
-from loopdsl.vectoreval import Opaque, evaluate, lookup_values
+from loopdsl.ir import Apply, Builder, Opaque, Ref
+from loopdsl.ir import evaluate as evaluate_ir
+from loopdsl.ir.nodes import walk
 
 Edge = tuple[str, str]
 
@@ -164,6 +166,12 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
     h = np.diff(t) if n > 1 else np.ones(0)
     nodes = {node.id: node for node in model.nodes}
     lookups = {node.id: node.lookup for node in model.nodes if isinstance(node, LookupDef)}
+    builder = Builder.of(model)
+
+    def evaluate(expr: Any, env: Mapping[str, Any], **settings: Any) -> np.ndarray:
+        """An expression of the model by the expression core; a name not in env is a
+        KeyError."""
+        return evaluate_ir(builder.node(expr), lambda ref: env[ref.name], **settings)
     spec = model.time
     ctx = dict(dt=float(spec.step) if spec else 1.0, start=float(t[0]) if n else 0.0,
                stop=float(spec.stop) if spec else float(t[-1]) if n else 0.0)
@@ -174,7 +182,7 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
             s = _series(run, name, n)
             if s is None and isinstance(nodes.get(name), Constant):
                 try:
-                    s = np.full(n, float(evaluate(nodes[name].equation, {}, lookups=lookups)))
+                    s = np.full(n, float(evaluate(nodes[name].equation, {})))
                 except (Opaque, KeyError):
                     s = None
             cache[name] = s
@@ -194,7 +202,7 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
                 return None
             env[name] = v[0] if len(v) else 0.0
         try:
-            return float(evaluate(expr, env, lookups=lookups, time=t[0] if n else 0.0, **ctx))
+            return float(evaluate(expr, env, time=t[0] if n else 0.0, **ctx))
         except (Opaque, KeyError):
             return None
 
@@ -228,7 +236,8 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
                 out[x, target] = _flow_to_stock(f, z, h, sign)
             continue
         if isinstance(node, (Aux, Flow)) and node.equation is not None:
-            _equation_scores(node, preds, z, series, t, ctx, lookups, out)
+            _equation_scores(node, builder.equation(node), preds, z, series, t, ctx, lookups,
+                             out)
             continue
         if isinstance(node, (PlainNode, Aux, Flow)) or node is None:
             _plain_scores(model, G, target, node, preds, z, series, t, static, out)
@@ -274,7 +283,7 @@ def _flow_sign(node: Any, stock: str) -> int:
     return 0
 
 
-def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
+def _equation_scores(node: Aux | Flow, tree: Any, preds: list[str], z: np.ndarray,
                      series: Callable[[str], np.ndarray | None], t: np.ndarray,
                      ctx: dict, lookups: Mapping, out: LinkScores) -> None:
     """Ceteris-paribus scores of the links into an auxiliary or flow."""
@@ -285,9 +294,7 @@ def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
     dz = np.diff(z)
 
     def f(env: dict[str, np.ndarray]) -> np.ndarray:
-        value = evaluate(node.equation, env, lookups=lookups, time=t[1:], **ctx)
-        if node.lookup is not None:
-            value = lookup_values(node.lookup, value)
+        value = evaluate_ir(tree, lambda ref: env[ref.name], time=t[1:], **ctx)
         if isinstance(node, Flow) and node.non_negative:
             value = np.maximum(value, 0.0)
         return np.broadcast_to(value, (n - 1,))
@@ -298,7 +305,7 @@ def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
             raise KeyError(missing[0])
         f(prev)  # fails early for opaque calls
     except Opaque as err:
-        _opaque_scores(node, preds, err, z, series, out)
+        _opaque_scores(node, tree, preds, err, z, series, out)
         return
     except KeyError as err:
         for x in preds:
@@ -325,22 +332,23 @@ def _equation_scores(node: Aux | Flow, preds: list[str], z: np.ndarray,
         out[x, node.id] = score
 
 
-def _opaque_scores(node: Aux | Flow, preds: list[str], err: Opaque, z: np.ndarray,
+def _opaque_scores(node: Aux | Flow, tree: Any, preds: list[str], err: Opaque, z: np.ndarray,
                    series: Callable[[str], np.ndarray | None], out: LinkScores) -> None:
     n = len(z)
-    whole = node.equation is err.call
+    call = err.node
+    whole = tree is call and isinstance(call, Apply)
     for x in preds:
         xs = series(x)
         score = np.zeros(n)
-        if whole and xs is not None and x in references(err.call.args[0]):
+        if whole and xs is not None and Ref(x) in walk(call.args[0]):
             dz, dx = np.diff(z), np.diff(xs)
             score[1:] = np.where((dz == 0) | (dx == 0), 0.0, np.sign(dz) * np.sign(dx))
         out[x, node.id] = score
     if not whole:
-        out.notes.append(f"links into '{node.id}': its equation mixes "
-                         f"{err.call.func.upper()} with other terms, which cannot be "
-                         "re-evaluated one input at a time; scored 0 (give the "
-                         f"{err.call.func.upper()} its own aux)")
+        word = call.op.word.upper() if isinstance(call, Apply) else "a memory function"
+        out.notes.append(f"links into '{node.id}': its equation mixes {word} with other "
+                         "terms, which cannot be re-evaluated one input at a time; scored 0 "
+                         f"(give the {word} its own aux)")
 
 
 def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: list[str],
@@ -390,8 +398,9 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
         if all(v is not None for v in env.values()):
             h = float(t[1] - t[0]) if n > 1 else 1.0
             try:
-                inflow = inflow + evaluate(push, env, time=t, dt=h, start=float(t[0]),
-                                           stop=float(t[-1]))
+                inflow = inflow + evaluate_ir(Builder.of(model).node(push),
+                                              lambda ref: env[ref.name], time=t, dt=h,
+                                              start=float(t[0]), stop=float(t[-1]))
             except (Opaque, KeyError):
                 pass
     keep = 0.0 if decay is None else 1.0 - decay

@@ -285,7 +285,7 @@ def test_same_shaped_lookups_grouped_with_different_tables():
 def test_grouped_lookups_agree_with_one_table_at_a_time(kind):
     from random_tables import random_tables
 
-    from loopdsl.simulate.runtime import Tables, lookup_one
+    from loopdsl.runtime import Tables, lookup_one
 
     rng = np.random.default_rng(7)
     tables = random_tables(rng, 30, 7, 20)

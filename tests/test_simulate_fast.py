@@ -18,7 +18,7 @@ import pytest
 import loopdsl
 from loopdsl import LoopError
 from loopdsl.simulate.engine import prepare, run
-from loopdsl.simulate.runtime import Tables
+from loopdsl.runtime import Tables
 
 MODELS = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.loop"))
 

@@ -134,10 +134,12 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
     from loopdsl.analysis.operating import slope as slope_of
     from loopdsl.expr import references
     from loopdsl.graph import equation_of
+    from loopdsl.ir import Builder
     from loopdsl.model import Flow, Stock
 
     point = operating_point(model, state)
     nodes = {n.id: n for n in model.nodes}
+    builder = Builder.of(model)
     filled = {end for n in model.nodes if isinstance(n, Flow) for end in (n.source, n.target)
               if end is not None}
     effects: dict[tuple[str, str], LinkEffect] = {}
@@ -155,7 +157,7 @@ def _model_effects(G: nx.DiGraph, model: Any, state: Mapping[str, float] | None
         into = 1 if isinstance(dst, Stock) else 0
         if equation is not None:
             if u in references(equation):
-                slope = slope_of(model, u, v, point, nodes)
+                slope = slope_of(model, u, v, point, nodes, builder)
                 memory = memory_delay(model, u, v, point, equation)
                 delay = declared_delay if declared_delay is not None else memory
                 sign = _sign_of(slope) if slope is not None else 0

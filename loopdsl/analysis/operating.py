@@ -1,7 +1,7 @@
 """The operating point of a model and the local slopes of its equations.
 
-A small evaluator over the expression tree (never ``eval``): enough to value every node
-at the initial state and to differentiate an equation numerically with respect to one
+The expression core's evaluator (:mod:`loopdsl.ir`, never ``eval``) values every node
+at the initial state and differentiates an equation numerically with respect to one
 input. Memory functions (SMTH1, DELAY1, ...) pass their input through, as they do in a
 steady state; time-shaped inputs (STEP, RAMP, PULSE) are read at the start time; random
 functions have no slope and make a value unknown (``None``).
@@ -18,16 +18,15 @@ functions have no slope and make a value unknown (``None``).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from loopdsl.builtins import MEMORY_FUNCTIONS
+from loopdsl.builtins import Op
 from loopdsl.graph import constant_value, equation_of
-from loopdsl.model import (
-    Binary, Call, Expr, If, Lookup, LookupDef, Model, Name, Num, PlainNode, Stock, Unary,
-)
-from loopdsl.simulate import runtime
+from loopdsl.ir import Apply, Builder, BuildError, Node, Opaque, evaluate
+from loopdsl.ir.evaluate import lookup
+from loopdsl.model import Expr, Lookup, LookupDef, Model, PlainNode, Stock
 
 
 class Unknown(Exception):
@@ -42,30 +41,31 @@ def lookup_value(table: Lookup, x: float) -> float:
     """
     if not table.xs:
         raise Unknown("empty lookup")
-    return float(runtime.lookup_one(x, np.asarray(table.xs, dtype=float),
-                                    np.asarray(table.ys, dtype=float), table.interpolation))
+    return float(lookup(table, np.float64(x), table.interpolation))
 
 
-_UNARY_MATH = {"abs": abs, "exp": math.exp, "ln": math.log, "log10": math.log10,
-               "sqrt": math.sqrt, "int": math.floor, "sin": math.sin, "cos": math.cos,
-               "tan": math.tan, "arcsin": math.asin, "arccos": math.acos, "arctan": math.atan}
+def _steady(call: Apply, value: Callable[[Node], Any]) -> Any:
+    """A memory function in a steady state: its input passes through (a trend is 0)."""
+    return np.float64(0.0) if call.op is Op.TREND else value(call.args[0])
 
 
 class Evaluator:
-    """Values of nodes and expressions at one state (stocks and plain nodes given)."""
+    """Values of nodes and expressions at one state (stocks and plain nodes given), by
+    the expression core's evaluator (:func:`loopdsl.ir.evaluate`)."""
 
     def __init__(self, model: Model, state: Mapping[str, float], time: float | None = None,
                  overrides: Mapping[str, float] | None = None,
-                 nodes: Mapping[str, Any] | None = None):
+                 nodes: Mapping[str, Any] | None = None, builder: Builder | None = None):
         self.model = model
         self.nodes = nodes if nodes is not None else {n.id: n for n in model.nodes}
+        self.builder = builder if builder is not None else Builder.of(model)
         self.state = state
         self.overrides = dict(overrides or {})
         spec = model.time
         self.time = time if time is not None else (spec.start if spec else 0.0)
-        self.names = {"time": self.time, "dt": spec.step if spec else 1.0,
-                      "starttime": spec.start if spec else 0.0,
-                      "stoptime": spec.stop if spec else 100.0, "pi": math.pi, "inf": math.inf}
+        self.settings = {"time": self.time, "dt": spec.step if spec else 1.0,
+                         "start": spec.start if spec else 0.0,
+                         "stop": spec.stop if spec else 100.0}
         self.cache: dict[str, float] = {}
         self.busy: set[str] = set()
 
@@ -77,108 +77,40 @@ class Evaluator:
         if node_id in self.state:
             return self.state[node_id]
         node = self.nodes.get(node_id)
-        if node is None or node_id in self.busy:
+        if node is None or node_id in self.busy or isinstance(node, LookupDef):
             raise Unknown(node_id)
         self.busy.add(node_id)
         try:
-            equation = equation_of(node)
-            if equation is None:
-                if isinstance(node, (Stock, PlainNode)) and node.initial is not None:
-                    result = self.expr(node.initial)
-                else:
-                    result = 0.0
+            if equation_of(node) is not None:
+                result = self.ir(self.builder.equation(node))
+            elif isinstance(node, (Stock, PlainNode)) and node.initial is not None:
+                result = self.expr(node.initial)
             else:
-                result = self.expr(equation)
-                table = getattr(node, "lookup", None)
-                if table is not None:
-                    result = lookup_value(table, result)
+                result = 0.0
         finally:
             self.busy.discard(node_id)
         self.cache[node_id] = result
         return result
 
     def expr(self, e: Expr) -> float:
-        if isinstance(e, Num):
-            return e.value
-        if isinstance(e, Name):
-            low = e.name.lower()
-            if e.name not in self.nodes and low in self.names:
-                return self.names[low]
-            return self.value(e.name)
-        if isinstance(e, Unary):
-            v = self.expr(e.operand)
-            return -v if e.op == "-" else float(not v) if e.op == "not" else v
-        if isinstance(e, Binary):
-            return self.binary(e)
-        if isinstance(e, If):
-            return self.expr(e.then) if self.expr(e.cond) else self.expr(e.orelse)
-        if isinstance(e, Call):
-            return self.call(e)
-        raise Unknown(type(e).__name__)
-
-    def binary(self, e: Binary) -> float:
-        op = e.op
-        a = self.expr(e.left)
-        if op == "and" and not a:
-            return 0.0
-        if op == "or" and a:
-            return 1.0
-        b = self.expr(e.right)
+        """The value of one of the model's expressions."""
         try:
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            if op == "^":
-                return float(a ** b)
-            if op == "mod":
-                return a % b
-        except (ZeroDivisionError, OverflowError, ValueError, TypeError) as err:
-            raise Unknown(str(err)) from None
-        return float({"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b, ">": a > b,
-                      ">=": a >= b, "and": bool(a and b), "or": bool(a or b)}[op])
+            return self.ir(self.builder.node(e))
+        except BuildError as err:
+            raise Unknown(err.message) from None
 
-    def call(self, e: Call) -> float:
-        f = e.func
-        node = self.nodes.get(f)
-        if isinstance(node, LookupDef):
-            return lookup_value(node.lookup, self.expr(e.args[0]))
-        args = e.args
+    def ir(self, node: Node) -> float:
+        def read(ref: Any) -> Any:
+            return np.float64(self.value(ref.name))
+
+        def value(arg: Node) -> Any:
+            return self.ir(arg)
+
         try:
-            if f in _UNARY_MATH:
-                return float(_UNARY_MATH[f](self.expr(args[0])))
-            if f in ("min", "max"):
-                a, b = self.expr(args[0]), self.expr(args[1])
-                return min(a, b) if f == "min" else max(a, b)
-            if f == "mod":
-                return self.expr(args[0]) % self.expr(args[1])
-            if f == "safediv":
-                b = self.expr(args[1])
-                if b == 0:
-                    return self.expr(args[2]) if len(args) > 2 else 0.0
-                return self.expr(args[0]) / b
-            if f in MEMORY_FUNCTIONS:  # steady state: the input passes through
-                return self.expr(args[0])
-            # time inputs: the simulator's own helpers, with its defaults
-            values = [self.expr(a) for a in args] if f in ("step", "ramp", "pulse") else []
-            dt, start = self.names["dt"], self.names["starttime"]
-            if f == "step":
-                return float(runtime.step(self.time, values[0], values[1], dt))
-            if f == "ramp":
-                return float(runtime.ramp(self.time, values[0], (values + [start])[1],
-                                          (values + [start, math.inf])[2]))
-            if f == "pulse":
-                return float(runtime.pulse(self.time, values[0], (values + [start])[1],
-                                           (values + [start, 0.0])[2], dt))
-            if f == "lookup":
-                raise Unknown("lookup(table, x) by name")
-        except (ZeroDivisionError, OverflowError, ValueError) as err:
+            return float(evaluate(node, read, memory=lambda call: _steady(call, value),
+                                  **self.settings))
+        except Opaque as err:
             raise Unknown(str(err)) from None
-        raise Unknown(f"function {f}")
 
 
 def initial_state(model: Model) -> dict[str, float]:
@@ -203,22 +135,26 @@ def operating_point(model: Model, state: Mapping[str, float] | None = None
         if isinstance(node, LookupDef):
             continue
         try:
-            point[node.id] = ev.value(node.id)
+            value = ev.value(node.id)
         except (Unknown, RecursionError):
             continue
+        if math.isfinite(value):  # NaN and infinities are no operating point
+            point[node.id] = value
     return point
 
 
 def slope(model: Model, source: str, target: str, point: Mapping[str, float],
-          nodes: Mapping[str, Any] | None = None) -> float | None:
+          nodes: Mapping[str, Any] | None = None, builder: Builder | None = None
+          ) -> float | None:
     """d target / d source through target's own equation, the other inputs held at point.
 
     A central difference with step ``1e-6 * max(1, |x|)``, kept to 10 significant
-    digits; None if the equation cannot be evaluated there. ``nodes`` (id -> node) saves
-    rebuilding the index on every call.
+    digits; None if the equation cannot be evaluated there. ``nodes`` (id -> node) and
+    ``builder`` (:meth:`loopdsl.ir.Builder.of` the model) save making them on every call.
     """
     if nodes is None:
         nodes = {n.id: n for n in model.nodes}
+    builder = builder if builder is not None else Builder.of(model)
     node = nodes.get(target)
     equation = equation_of(node) if node is not None else None
     if equation is None:
@@ -228,23 +164,17 @@ def slope(model: Model, source: str, target: str, point: Mapping[str, float],
         return None
     h = 1e-6 * max(1.0, abs(x))
     try:
-        up = _local(model, node, point, source, x + h, nodes)
-        down = _local(model, node, point, source, x - h, nodes)
+        tree = builder.equation(node)
+        up = Evaluator(model, point, overrides={source: x + h}, nodes=nodes,
+                       builder=builder).ir(tree)
+        down = Evaluator(model, point, overrides={source: x - h}, nodes=nodes,
+                         builder=builder).ir(tree)
     except (Unknown, RecursionError):
         return None
     value = (up - down) / (2 * h)
     if not math.isfinite(value):
         return None
     return float(f"{value:.10g}")  # drop the difference's rounding noise
-
-
-def _local(model: Model, node: Any, point: Mapping[str, float], source: str, x: float,
-           nodes: Mapping[str, Any]) -> float:
-    """Node's equation evaluated with its inputs read from point, source set to x."""
-    ev = Evaluator(model, point, overrides={source: x}, nodes=nodes)
-    result = ev.expr(equation_of(node))
-    table = getattr(node, "lookup", None)
-    return lookup_value(table, result) if table is not None else result
 
 
 def number(model: Model, expr: Expr | None, point: Mapping[str, float]) -> float | None:

@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from loopdsl.simulate import runtime
+from loopdsl import runtime
 from loopdsl.simulate.plan import Group, Plan
 
 log = logging.getLogger(__name__)
@@ -268,10 +268,8 @@ class Emitter:
             text = f"({args[0]} + {args[1]})"
         elif name == "div":
             text = f"({args[0]} / {args[1]})"
-        elif name == "step":
-            text = f"_step({args[0]}, {args[1]}, {args[2]}, {self.literal(self.dt)})"
-        elif name == "pulse":
-            text = f"_pulse({', '.join(args)}, {self.literal(self.dt)})"
+        elif name in ("step", "pulse", "ramp"):
+            text = f"_{name}({args[0]}, {self.literal(self.dt)}, {', '.join(args[1:])})"
         else:
             text = f"{_NP[name]}({', '.join(args)})"
         if name in _BOOLEAN_RESULT and not boolean:
@@ -421,8 +419,9 @@ class Emitter:
         ops: dict[str, Callable[..., Any]] = {
             "mul": np.multiply, "div": np.divide, "sub": np.subtract, "add": np.add, "eq": np.equal, "ne": np.not_equal,
             "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
-            "step": lambda t, h, s: runtime.step(t, h, s, dt),
-            "pulse": lambda *a: runtime.pulse(*a, dt),
+            "step": lambda t, h, s: runtime.step(t, dt, h, s),
+            "pulse": lambda t, *a: runtime.pulse(t, dt, *a),
+            "ramp": lambda t, *a: runtime.ramp(t, dt, *a),
         }
         op = ops.get(name) or _np_function(_NP[name], self.ns)
         as_number = name in _BOOLEAN_RESULT and not boolean

@@ -22,7 +22,7 @@ from loopdsl.model import Model
 from loopdsl.simulate.codegen import Program, compile_plan
 from loopdsl.simulate.lower import System, lower
 from loopdsl.simulate.plan import Plan, as_index, build_plan
-from loopdsl.simulate.runtime import Tables
+from loopdsl.runtime import Tables
 
 log = logging.getLogger(__name__)
 

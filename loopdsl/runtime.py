@@ -1,10 +1,14 @@
-"""Array helpers the generated simulation code calls: time inputs, lookups, random draws.
+"""Array helpers behind the builtins: time inputs, lookups, random draws.
+
+The table in :mod:`loopdsl.builtins` names these as the implementations of STEP, RAMP,
+PULSE, SAFEDIV and the random functions; the evaluator, the loop analysis and the
+generated simulation code all call them from there.
 
 Every helper works on numpy arrays of any broadcastable shape (rows are variables,
 columns are runs), so one run and an ensemble use the same code.
 
 >>> import numpy as np
->>> float(pulse(np.float64(3.0), 10.0, 3.0, 0.0, 1.0))
+>>> float(pulse(np.float64(3.0), 1.0, 10.0, 3.0, 0.0))
 10.0
 >>> lookup_one(np.array([[0.5, 2.0]]), np.array([0.0, 1.0]), np.array([0.0, 10.0]),
 ...            "continuous").tolist()
@@ -29,17 +33,18 @@ def safediv(a, b, c):
     return np.where(zero, c, a / np.where(zero, 1.0, b))
 
 
-def step(t, height, start, dt):
+def step(t, dt, height, start):
     """STEP: height from time start on (with a tolerance of 1e-9 steps)."""
     return np.where(t + EPS * dt >= start, height, 0.0)
 
 
-def ramp(t, slope, start, end):
-    """RAMP: 0 before start, then slope * (t - start), held after end."""
+def ramp(t, dt, slope, start, end):
+    """RAMP: 0 before start, then slope * (t - start), held after end (dt unused: every
+    time input takes the time and the step first)."""
     return slope * (np.minimum(np.maximum(t, start), end) - start)
 
 
-def pulse(t, volume, first, interval, dt):
+def pulse(t, dt, volume, first, interval):
     """PULSE: volume / dt during the step at first (and every interval after, when > 0)."""
     tol = EPS * dt
     repeat = np.asarray(interval) > 0
