@@ -108,10 +108,14 @@ class Builder:
             return Ref(name)
         low = name.lower()
         if low in _SETTINGS:
-            return Clock(_SETTINGS[low])
+            return self.clock(_SETTINGS[low])
         if low in CONSTANTS:
             return Num(CONSTANTS[low])
         raise BuildError(f"undefined name '{name}'", pos)
+
+    def clock(self, setting: Setting) -> Node:
+        """A run setting's node (a builder that knows the settings may give a number)."""
+        return Clock(setting)
 
     def table(self, name: str) -> m.Lookup | None:
         found = self.tables.get(name)
@@ -134,14 +138,14 @@ class Builder:
             return Lookup(table, self.node(e.args[1]), table.interpolation)
         args: list[Node] = []
         if op.kind is Kind.TIME:
-            args += [Clock(Setting.TIME), Clock(Setting.DT)]
+            args += [self.clock(Setting.TIME), self.clock(Setting.DT)]
         for k, param in enumerate(op.params):
             if param.arg is Arg.SEED:
                 continue
             if k < len(e.args):
                 args.append(self.node(e.args[k]))
             elif isinstance(param.default, Setting):
-                args.append(Clock(param.default))
+                args.append(self.clock(param.default))
             elif param.default is not None:
                 args.append(Num(param.default))
         return Apply(op, tuple(args))

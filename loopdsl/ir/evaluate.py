@@ -21,7 +21,7 @@ Num(value=7.0)
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -155,10 +155,11 @@ def evaluate(node: Node, read: Callable[[Any], Any] | None = None, *,
         return np.asarray(ev(node), dtype=float)
 
 
-def fold(node: Node, constant: Callable[[Node], Node | None] | None = None) -> Node:
+def fold(node: Node, constant: Callable[[Any], Node | None] | None = None,
+         settings: Mapping[Setting, Node] | None = None) -> Node:
     """The tree with every operation on numbers done: the folder the simulator's
     lowering and plan use. ``constant(ref)`` may give a read's folded value (a model
-    constant) or None to keep it. A WHERE on a number keeps only the branch it takes.
+    constant) or None to keep it; ``settings`` the value of DT, STARTTIME... as nodes. A WHERE on a number keeps only the branch it takes.
     Random draws and memory functions stay.
 
     >>> from loopdsl.builtins import Op
@@ -185,6 +186,8 @@ def fold(node: Node, constant: Callable[[Node], Node | None] | None = None) -> N
                 if type(c) is Num:  # NaN counts as true, as in np.where
                     return f(then if c.value != 0 else orelse)
                 return Where(c, f(then), f(orelse))
+            case Clock(setting) if settings is not None:
+                return settings.get(setting, e)
             case Lookup(table, arg, kind):
                 x = f(arg)
                 if type(x) is Num:

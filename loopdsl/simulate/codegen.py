@@ -15,9 +15,9 @@ a few runs of rows allow (:func:`pieces`); for a single run (:meth:`Program.one`
 rows, where numpy's indexing costs a third) plain assignments, cheaper than ``out=`` on
 small rows.
 
-If the generated source cannot be compiled (a very deeply nested equation), each group
-that fails is evaluated instead by closures built from the same plan (logged at debug
-level).
+If the generated source cannot be compiled (a very deeply nested equation), each phase
+that fails is evaluated instead by the expression core's evaluator over the same folded
+equations (logged at debug level).
 
 >>> import loopdsl
 >>> from loopdsl.simulate.lower import lower
@@ -25,7 +25,7 @@ level).
 >>> program = compile_plan(build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"),
 ...                                      dt=1.0)))
 >>> print(program.source["step"].splitlines()[1].strip())
-np.multiply(C2, OUT[b - 1][I1], out=X[0:2])
+_mul(C2, OUT[b - 1][I1], out=X[0:2])
 >>> print(program.one().source["step"].splitlines()[1].strip())  # a single run's 1-D rows
 X[0:2] = (C2 * OUT[b - 1][I1])
 """
@@ -42,28 +42,29 @@ from typing import Any, Callable
 import numpy as np
 
 from loopdsl import runtime
+from loopdsl.builtins import Kind, Op, Setting
+from loopdsl.ir import Apply, Clock, Leaf, Lookup, Read, StepNo, Sum, Where, evaluate
 from loopdsl.simulate.plan import Group, Plan
 
 log = logging.getLogger(__name__)
 
-_BOOL = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_NP = {"neg": "np.negative", "pow": "np.power", "mod": "np.mod", "abs": "np.abs",
-       "exp": "np.exp", "ln": "np.log", "log10": "np.log10", "sqrt": "np.sqrt",
-       "int": "np.floor", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan",
-       "arcsin": "np.arcsin", "arccos": "np.arccos", "arctan": "np.arctan",
-       "min": "np.minimum", "max": "np.maximum", "and": "np.logical_and",
-       "or": "np.logical_or", "not": "np.logical_not", "where": "np.where",
-       "safediv": "_safediv", "ramp": "_ramp"}
 _KINDS = {"continuous": "continuous", "extrapolate": "extrapolate", "discrete": "discrete"}
-_BOOLEAN_RESULT = set(_BOOL) | {"and", "or", "not"}
-_BOOLEAN_ARGS = {"and", "or", "not"}
+_BOOLEAN_ARGS = {Op.AND, Op.OR, Op.NOT}
 ARGS = "X, OUT, b, n, t, PR, RNG, N, DV"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_RANDOM = ("_ru", "_rn", "_rl", "_rp", "_re")
-_SPINE = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
-          "min": "np.minimum", "max": "np.maximum", "neg": "np.negative"}
+
+
+def _impl(op: Op) -> str:
+    """The generated name the table's implementation of ``op`` is bound to (``_pow``)."""
+    return f"_{op.name.lower()}"
+
+
+_RANDOM = tuple(_impl(op) for op in Op if op.kind is Kind.RANDOM)
+_SPINE = {Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.MIN, Op.MAX, Op.NEG}
 """Operations a 2-D statement chains into its target (:meth:`Emitter.spine`): exactly
 rounded, so an array, a view or a scalar gives the same number."""
+_TEMPLATE = (Apply, Sum, Where, Lookup)
+"""The kinds of shape with children (the rest are leaves, :class:`Leaf`, or settings)."""
 _VIEW = re.compile(r"(X|DV)\[\d+:\d+(:\d+)?\]")
 """A target that is a view of the row (a slice), so a ufunc can write into it."""
 
@@ -126,16 +127,13 @@ def _function(code: Any, ns: dict[str, Any]) -> Callable[..., None]:
 
 
 class Emitter:
-    """Builds code (or closures) for groups, binding arrays in one namespace."""
+    """Builds code for groups, binding arrays in one namespace."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.ns: dict[str, Any] = {
-            "np": np, "_safediv": runtime.safediv, "_ramp": runtime.ramp,
-            "_step": runtime.step, "_pulse": runtime.pulse, "_lk1": runtime.lookup_one,
-            "_ru": runtime.rand_uniform, "_rn": runtime.rand_normal, "_rl": runtime.rand_lognormal,
-            "_rp": runtime.rand_poisson, "_re": runtime.rand_exponential,
-            "__builtins__": {},
+            "np": np, "_lk1": runtime.lookup_one, "__builtins__": {},
+            **{_impl(op): op.impl for op in Op if op.impl is not None},
         }
         self.count = 0
         self.dt = float(plan.system.dt)
@@ -199,80 +197,69 @@ class Emitter:
         """The expression's text; ``operand``: it is an operand of an arithmetic or
         comparison ufunc whose other operand is an array (a number is then a 0-d
         array, :meth:`number`)."""
-        if isinstance(shape, str):
-            if shape == "time":
+        match shape:
+            case Clock(Setting.TIME):
                 return "t"
-            if shape == "step":
+            case StepNo():
                 return "n"
-            values = leaves[pos[0]]
-            pos[0] += 1
-            if shape == "num":
-                numbers = np.fromiter(values, dtype=float, count=len(values))
-                first = numbers[0]
-                if np.isfinite(first) and (numbers == first).all():
-                    return self.number(float(first)) if operand else self.literal(float(first))
-                return self.bind("C", numbers.reshape(-1, 1))
-            if shape == "param":
-                return "PR" + self.index(values)
-            slots, lags = self.pairs(values)
-            if shape == "cur":
-                return "X" + self.index(slots)
-            if (lags == lags[0]).all():
-                return f"OUT[b - {int(lags[0])}]" + self.index(slots)
-            L = self.bind("L", lags)
-            I = self.bind("I", slots)
-            return f"OUT[b - {L}, {I}]"
-        head = shape[0]
-        if head == "sum":
-            arrays = _arrayish(shape)
-            parts = [self.expr(s, leaves, pos, g, operand=arrays) for s in shape[2:]]
-            return _sum_text(shape[1], parts)
-        if head == "lookup":
-            kind = _KINDS[shape[1]]  # a fixed word, never text from the model
-            tables = leaves[pos[0]]
-            pos[0] += 1
-            x = self.expr(shape[2], leaves, pos, g)
-            tabs = [self.plan.system.tables[i] for i in tables]
-            if all(i == tables[0] for i in tables):
-                xs = self.bind("XS", np.array(tabs[0].xs, dtype=float))
-                ys = self.bind("YS", np.array(tabs[0].ys, dtype=float))
-                return f"_lk1({x}, {xs}, {ys}, {kind!r})"
-            return f"{self.bind('T', runtime.Tables(tabs))}({x}, {kind!r})"
-        if head == "rand":
-            kind = shape[1]
-            args = [self.expr(s, leaves, pos, g) for s in shape[2:]]
-            func = {"uniform": "_ru", "normal": "_rn", "lognormal": "_rl", "poisson": "_rp",
-                    "exponential": "_re"}[kind]
-            return f"{func}(RNG, ({int(g)}, N), {', '.join(args)})"
-        # ("op", name, *children)
-        name = shape[1]
-        children = shape[2:]
-        boolean_args = name in _BOOLEAN_ARGS
-        arrays = name in _OPERANDS and _arrayish(shape)
-        args = []
-        for k, child in enumerate(children):
-            args.append(self.expr(child, leaves, pos, g,
-                                  boolean=boolean_args or (name == "where" and k == 0),
-                                  operand=arrays))
-        return self.op_text(name, args, boolean)
+            case Leaf():
+                values = leaves[pos[0]]
+                pos[0] += 1
+                if shape is Leaf.NUM:
+                    numbers = np.fromiter(values, dtype=float, count=len(values))
+                    first = numbers[0]
+                    if np.isfinite(first) and (numbers == first).all():
+                        return self.number(float(first)) if operand \
+                            else self.literal(float(first))
+                    return self.bind("C", numbers.reshape(-1, 1))
+                if shape is Leaf.PARAM:
+                    return "PR" + self.index(values)
+                slots, lags = self.pairs(values)
+                if shape is Leaf.CUR:
+                    return "X" + self.index(slots)
+                if (lags == lags[0]).all():
+                    return f"OUT[b - {int(lags[0])}]" + self.index(slots)
+                L = self.bind("L", lags)
+                I = self.bind("I", slots)
+                return f"OUT[b - {L}, {I}]"
+            case Sum(signs, terms):
+                arrays = _arrayish(shape)
+                parts = [self.expr(s, leaves, pos, g, operand=arrays) for s in terms]
+                return _sum_text(signs, parts)
+            case Lookup(_, arg, interpolation):
+                kind = _KINDS[interpolation]  # a fixed word, never text from the model
+                tabs = leaves[pos[0]]
+                pos[0] += 1
+                x = self.expr(arg, leaves, pos, g)
+                if all(t is tabs[0] for t in tabs):
+                    xs = self.bind("XS", np.array(tabs[0].xs, dtype=float))
+                    ys = self.bind("YS", np.array(tabs[0].ys, dtype=float))
+                    return f"_lk1({x}, {xs}, {ys}, {kind!r})"
+                return f"{self.bind('T', runtime.Tables(tabs))}({x}, {kind!r})"
+            case Where(cond, then, orelse):
+                args = [self.expr(cond, leaves, pos, g, boolean=True),
+                        self.expr(then, leaves, pos, g), self.expr(orelse, leaves, pos, g)]
+                return f"np.where({', '.join(args)})"
+            case Apply(op, children) if op.kind is Kind.RANDOM:
+                args = [self.expr(s, leaves, pos, g) for s in children]
+                return f"{_impl(op)}(RNG, ({int(g)}, N), {', '.join(args)})"
+            case Apply(op, children):
+                boolean_args = op in _BOOLEAN_ARGS
+                arrays = (op in _SPINE or op.symbol is not None) and op is not Op.NEG \
+                    and _arrayish(shape)
+                args = [self.expr(child, leaves, pos, g, boolean=boolean_args,
+                                  operand=arrays) for child in children]
+                return self.op_text(op, args, boolean)
+        raise AssertionError(shape)  # pragma: no cover
 
-    def op_text(self, name: str, args: list[str], boolean: bool = False) -> str:
-        """An operation on its arguments' texts."""
-        if name in _BOOL:
-            text = f"({args[0]} {_BOOL[name]} {args[1]})"
-        elif name == "mul":
-            text = f"({args[0]} * {args[1]})"
-        elif name == "sub":
-            text = f"({args[0]} - {args[1]})"
-        elif name == "add":
-            text = f"({args[0]} + {args[1]})"
-        elif name == "div":
-            text = f"({args[0]} / {args[1]})"
-        elif name in ("step", "pulse", "ramp"):
-            text = f"_{name}({args[0]}, {self.literal(self.dt)}, {', '.join(args[1:])})"
+    def op_text(self, op: Op, args: list[str], boolean: bool = False) -> str:
+        """An operation on its arguments' texts: infix where the table gives a symbol
+        (the same IEEE operation), else a call of its bound implementation."""
+        if op.symbol is not None:
+            text = f"({args[0]} {op.symbol} {args[1]})"
         else:
-            text = f"{_NP[name]}({', '.join(args)})"
-        if name in _BOOLEAN_RESULT and not boolean:
+            text = f"{_impl(op)}({', '.join(args)})"
+        if op.boolean and not boolean:
             text = f"({text} * 1.0)"
         return text
 
@@ -296,10 +283,10 @@ class Emitter:
         if _VIEW.fullmatch(target) and not _draws(shape):
             rate, lines = self.spine(shape, leaves, [0], g, target)
             if not lines:  # the rate is a leaf (or numbers): one product into the target
-                lines = [f"np.multiply({dt}, {rate}, out={target})"]
+                lines = [f"_mul({dt}, {rate}, out={target})"]
             else:
-                lines.append(f"np.multiply({dt}, {target}, out={target})")
-            lines.append(f"np.add({slots}, {target}, out={target})")
+                lines.append(f"_mul({dt}, {target}, out={target})")
+            lines.append(f"_add({slots}, {target}, out={target})")
             return f"{target} = {slots} + {dt} * {rate}", lines
         line = f"{target} = {slots} + {dt} * {self.expr(shape, leaves, [0], g)}"
         return line, [line]
@@ -316,21 +303,22 @@ class Emitter:
         >>> from loopdsl.simulate.lower import lower
         >>> from loopdsl.simulate.plan import build_plan
         >>> em = Emitter(build_plan(lower(loopdsl.loads("node a initial 1"), dt=1.0)))
-        >>> shape = ("op", "mul", "cur", ("op", "sub", "num", ("op", "div", "cur", "num")))
+        >>> from loopdsl.ir import Leaf
+        >>> CUR, NUM = Leaf.CUR, Leaf.NUM
+        >>> shape = Apply(Op.MUL, (CUR, Apply(Op.SUB, (NUM, Apply(Op.DIV, (CUR, NUM))))))
         >>> text, lines = em.spine(shape, [[(0, 0)], [1.0], [(0, 0)], [9.0]], [0], 1, "T")
         >>> text  # the numbers operands of ufuncs with arrays: 0-d arrays C0 (1.0), C1 (9.0)
         '(X[0:1] * (C0 - (X[0:1] / C1)))'
         >>> lines
-        ['np.divide(X[0:1], C1, out=T)', 'np.subtract(C0, T, out=T)', \
-'np.multiply(X[0:1], T, out=T)']
+        ['_div(X[0:1], C1, out=T)', '_sub(C0, T, out=T)', '_mul(X[0:1], T, out=T)']
         >>> float(em.ns["C0"]), float(em.ns["C1"])
         (1.0, 9.0)
         """
-        if isinstance(shape, tuple) and shape[0] == "op" and shape[1] in _SPINE:
+        if type(shape) is Apply and shape.op in _SPINE:
             texts: list[str] = []
             args: list[str] = []
             lines: list[str] = []
-            for child in shape[2:]:
+            for child in shape.args:
                 if not lines and _on_spine(child):
                     text, lines = self.spine(child, leaves, pos, g, target)
                     texts.append(text)
@@ -338,10 +326,10 @@ class Emitter:
                 else:
                     texts.append(self.expr(child, leaves, pos, g, operand=_arrayish(shape)))
                     args.append(texts[-1])
-            lines.append(f"{_SPINE[shape[1]]}({', '.join(args)}, out={target})")
-            return self.op_text(shape[1], texts), lines
-        if isinstance(shape, tuple) and shape[0] == "sum" and len(shape) > 3:
-            signs, terms = shape[1], shape[2:]
+            lines.append(f"{_impl(shape.op)}({', '.join(args)}, out={target})")
+            return self.op_text(shape.op, texts), lines
+        if type(shape) is Sum and len(shape.terms) > 1:
+            signs, terms = shape.signs, shape.terms
             parts: list[str] = []
             lines = []
             acc = ""
@@ -350,84 +338,26 @@ class Emitter:
                 parts.append(text)
                 acc = target
                 if signs[0] < 0:
-                    lines.append(f"np.negative({target}, out={target})")
+                    lines.append(f"_neg({target}, out={target})")
             else:
                 parts.append(self.expr(terms[0], leaves, pos, g, operand=_arrayish(shape)))
                 acc = parts[0]
                 if signs[0] < 0:
-                    lines.append(f"np.negative({acc}, out={target})")
+                    lines.append(f"_neg({acc}, out={target})")
                     acc = target
                 elif _on_spine(terms[1]):  # a - (b / c): b / c into the target, then a - it
                     text, lines = self.spine(terms[1], leaves, pos, g, target)
                     parts.append(text)
-                    func = "np.add" if signs[1] > 0 else "np.subtract"
+                    func = "_add" if signs[1] > 0 else "_sub"
                     lines.append(f"{func}({acc}, {target}, out={target})")
                     acc = target
             for sign, term in zip(signs[len(parts):], terms[len(parts):]):
                 parts.append(self.expr(term, leaves, pos, g, operand=_arrayish(shape)))
-                func = "np.add" if sign > 0 else "np.subtract"
+                func = "_add" if sign > 0 else "_sub"
                 lines.append(f"{func}({acc}, {parts[-1]}, out={target})")
                 acc = target
             return _sum_text(signs, parts), lines
         return self.expr(shape, leaves, pos, g), []
-
-    # -- the same, as closures (the general path) ------------------------------
-
-    def closure(self, shape: Any, leaves: list[list[Any]], pos: list[int], g: int,
-                boolean: bool = False) -> Callable[[dict], Any]:
-        """The expression as nested closures of the frame (X, OUT, b, n, t, PR, RNG, N)."""
-        if isinstance(shape, str):
-            if shape in ("time", "step"):
-                key = "t" if shape == "time" else "n"
-                return lambda f: f[key]
-            text = self.expr(shape, leaves, pos, g)  # a leaf: a name or an indexing
-            code = compile(text, "<loopdsl-leaf>", "eval")
-            ns = self.ns
-            return lambda f: eval(code, ns, f)  # noqa: S307 - generated from the plan only
-        head = shape[0]
-        if head == "sum":
-            parts = [(sign, self.closure(s, leaves, pos, g)) for sign, s in
-                     zip(shape[1], shape[2:])]
-
-            def total(f: dict) -> Any:
-                value = 0.0
-                for sign, part in parts:
-                    value = value + part(f) if sign > 0 else value - part(f)
-                return value
-            return total
-        if head == "lookup":
-            kind = shape[1]
-            tables = [self.plan.system.tables[i] for i in leaves[pos[0]]]
-            pos[0] += 1
-            x = self.closure(shape[2], leaves, pos, g)
-            if all(t is tables[0] for t in tables):
-                xs, ys = np.array(tables[0].xs, float), np.array(tables[0].ys, float)
-                return lambda f: runtime.lookup_one(x(f), xs, ys, kind)
-            prepared = runtime.Tables(tables)
-            return lambda f: prepared(x(f), kind)
-        if head == "rand":
-            func = {"uniform": runtime.rand_uniform, "normal": runtime.rand_normal,
-                    "lognormal": runtime.rand_lognormal, "poisson": runtime.rand_poisson,
-                    "exponential": runtime.rand_exponential}[shape[1]]
-            rargs = [self.closure(s, leaves, pos, g) for s in shape[2:]]
-            return lambda f: func(f["RNG"], (g, f["N"]), *[a(f) for a in rargs])
-        name = shape[1]
-        args = [self.closure(child, leaves, pos, g,
-                             boolean=name in _BOOLEAN_ARGS or (name == "where" and k == 0))
-                for k, child in enumerate(shape[2:])]
-        dt = self.dt
-        ops: dict[str, Callable[..., Any]] = {
-            "mul": np.multiply, "div": np.divide, "sub": np.subtract, "add": np.add, "eq": np.equal, "ne": np.not_equal,
-            "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
-            "step": lambda t, h, s: runtime.step(t, dt, h, s),
-            "pulse": lambda t, *a: runtime.pulse(t, dt, *a),
-            "ramp": lambda t, *a: runtime.ramp(t, dt, *a),
-        }
-        op = ops.get(name) or _np_function(_NP[name], self.ns)
-        as_number = name in _BOOLEAN_RESULT and not boolean
-        if as_number:
-            return lambda f: op(*[a(f) for a in args]) * 1.0
-        return lambda f: op(*[a(f) for a in args])
 
 
 def _sum_text(signs: tuple[int, ...], parts: list[str]) -> str:
@@ -439,12 +369,6 @@ def _sum_text(signs: tuple[int, ...], parts: list[str]) -> str:
         else:
             text += (" + " if sign > 0 else " - ") + part
     return f"({text})"
-
-
-def _np_function(entry: str, ns: dict[str, Any]) -> Callable[..., Any]:
-    """The callable a fixed ``_NP`` entry names: ``np.exp`` or a bound helper."""
-    module, _, attr = entry.partition(".")
-    return getattr(np, attr) if attr else ns[module]
 
 
 def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
@@ -464,42 +388,53 @@ def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
     return lines
 
 
-def _leaf_kinds(shape: Any, out: list[str]) -> list[str]:
+def _leaf_kinds(shape: Any, out: list[Leaf]) -> list[Leaf]:
     """The kind of each leaf of a shape, in the order its group's leaves are stored."""
-    if isinstance(shape, str):
-        if shape not in ("time", "step"):
+    match shape:
+        case Leaf():
             out.append(shape)
-    elif shape[0] == "lookup":
-        out.append("tables")
-        _leaf_kinds(shape[2], out)
-    else:  # ("op" | "sum" | "rand", word, *children)
-        for child in shape[2:]:
-            _leaf_kinds(child, out)
+        case Lookup(_, arg):
+            out.append(Leaf.TABLE)
+            _leaf_kinds(arg, out)
+        case Apply(_, children) | Sum(_, children):
+            for child in children:
+                _leaf_kinds(child, out)
+        case Where(cond, then, orelse):
+            for child in (cond, then, orelse):
+                _leaf_kinds(child, out)
     return out
 
 
 def _on_spine(shape: Any) -> bool:
     """Whether a sub-expression is computed in its statement's target (:meth:`Emitter.spine`):
     a chained operation reading some variable or parameter (an array, not a number)."""
-    if isinstance(shape, str) or not (shape[0] == "sum" and len(shape) > 3 or
-                                      shape[0] == "op" and shape[1] in _SPINE):
+    if not (type(shape) is Sum and len(shape.terms) > 1 or
+            type(shape) is Apply and shape.op in _SPINE):
         return False
     return _arrayish(shape)
-
-
-_OPERANDS = (set(_SPINE) | set(_BOOL)) - {"neg"}
-"""Binary ufuncs whose number operands :meth:`Emitter.expr` binds as 0-d arrays."""
 
 
 @lru_cache(maxsize=4096)
 def _arrayish(shape: Any) -> bool:
     """Whether an expression reads a variable or a parameter (so its value is an array)."""
-    return any(kind in ("cur", "lag", "param") for kind in _leaf_kinds(shape, []))
+    return any(kind in (Leaf.CUR, Leaf.LAG, Leaf.PARAM) for kind in _leaf_kinds(shape, []))
 
 
 def _draws(shape: Any) -> bool:
-    return not isinstance(shape, str) and (shape[0] == "rand" or any(
-        _draws(child) for child in shape[2:]))
+    if type(shape) is Apply and shape.op.kind is Kind.RANDOM:
+        return True
+    return isinstance(shape, _TEMPLATE) and any(_draws(c) for c in _children(shape))
+
+
+def _children(shape: Any) -> tuple[Any, ...]:
+    match shape:
+        case Apply(_, children) | Sum(_, children):
+            return children
+        case Where(cond, then, orelse):
+            return (cond, then, orelse)
+        case Lookup(_, arg):
+            return (arg,)
+    return ()
 
 
 def merge_groups(groups: list[Group]) -> list[Group]:
@@ -522,7 +457,7 @@ def merge_groups(groups: list[Group]) -> list[Group]:
             cur = kinds.get(key)
             if cur is None:
                 cur = kinds[key] = [k for k, kind in enumerate(_leaf_kinds(group.shape, []))
-                                    if kind == "cur"]
+                                    if kind is Leaf.CUR]
             needed = max((producer.get(v, -1) for k in cur for v, _ in group.leaves[k]),
                          default=-1)
             if needed < target and not _draws(group.shape):
@@ -558,7 +493,8 @@ def pieces(group: Group, rows: np.ndarray, em: Emitter) -> list[tuple[int, int]]
     >>> from loopdsl.simulate.plan import Group
     >>> em = Emitter.__new__(Emitter)
     >>> em.slots, em._pairs = np.arange(40, dtype=np.intp), {}
-    >>> ring = Group(("op", "mul", "cur", "num"), list(range(20, 40)),
+    >>> from loopdsl.ir import Leaf
+    >>> ring = Group(Apply(Op.MUL, (Leaf.CUR, Leaf.NUM)), list(range(20, 40)),
     ...              [[(39, 0)] + [(k, 0) for k in range(20, 39)], [2.0] * 20])
     >>> pieces(ring, np.arange(20, 40), em)
     [(0, 1), (1, 20)]
@@ -569,12 +505,12 @@ def pieces(group: Group, rows: np.ndarray, em: Emitter) -> list[tuple[int, int]]
         return None
     arrays = [(rows, False)]  # (index array, whether a run must keep it constant)
     for kind, values in zip(_leaf_kinds(group.shape, []), group.leaves):
-        if kind in ("cur", "lag"):
+        if kind is Leaf.CUR or kind is Leaf.LAG:
             slots, lags = em.pairs(values)
             arrays.append((slots, False))
-            if kind == "lag":  # one lag per statement: OUT[b - k][...]
+            if kind is Leaf.LAG:  # one lag per statement: OUT[b - k][...]
                 arrays.append((lags, True))
-        elif kind == "param":
+        elif kind is Leaf.PARAM:
             arrays.append((np.asarray(values, dtype=np.intp), False))
     ends = np.full(g - 1, g, dtype=np.intp)  # ends[k]: where a run starting at k ends
     whole = True
@@ -686,7 +622,7 @@ def compile_plan(plan: Plan) -> Program:
                       phase, type(exc).__name__)
             fallback += 1
             try:
-                func = _general(targets, [plain for plain, _ in extra], em)
+                func = _general(phase, targets, [plain for plain, _ in extra], em)
             except RecursionError:
                 from loopdsl.errors import LoopError
 
@@ -726,22 +662,32 @@ def _source(lines: list[str]) -> str:
         "    return None\n"
 
 
-def _general(groups: list[tuple[Group, str]], extra: list[str], em: Emitter
+def _general(phase: str, groups: list[tuple[Group, str]], extra: list[str], em: Emitter
              ) -> Callable[..., None]:
-    """The general path: each group as closures, then the fixed statements."""
+    """The general path: each equation of the groups by the expression core's evaluator
+    (:func:`loopdsl.ir.evaluate`) over the same folded trees, then the fixed statements."""
+    plan = em.plan
+    into_dv = phase == "deriv"
+    what = {"init": "init", "step": "step", "cont": "step", "deriv": "deriv"}[phase]
+    row_of = {i: k for k, i in enumerate(plan.stock_order)} if into_dv else None
+    items = [(row_of[i] if row_of is not None else plan.slot[i],
+              getattr(plan.system.vars[i], what)) for group, _ in groups for i in group.outputs]
+    slot, dt = plan.slot, em.dt
     names = ARGS.split(", ")
-    steps = []
-    for group, target in groups:
-        fn = em.closure(group.shape, group.leaves, [0], len(group.outputs))
-        assign = compile(f"{target} = _v", "<loopdsl-assign>", "exec")
-        steps.append((fn, assign))
     tail = compile("\n".join(extra) or "pass", "<loopdsl-tail>", "exec")
 
     def run(*args: Any) -> None:
         frame = dict(zip(names, args))
-        for fn, assign in steps:
-            frame["_v"] = fn(frame)
-            exec(assign, em.ns, frame)  # noqa: S102 - generated from the plan only
+        X, OUT, b = frame["X"], frame["OUT"], frame["b"]
+        target = frame["DV"] if into_dv else X
+
+        def read(r: Read) -> Any:
+            return X[slot[r.var]] if r.lag == 0 else OUT[b - r.lag][slot[r.var]]
+
+        for row, tree in items:
+            target[row] = 0.0 if tree is None else evaluate(
+                tree, read, time=frame["t"], dt=dt, step=frame["n"], rng=frame["RNG"],
+                shape=(frame["N"],), params=frame["PR"])
         exec(tail, em.ns, frame)  # noqa: S102 - generated from the plan only
 
     return run

@@ -2,18 +2,17 @@
 
 Every model node becomes a :class:`Var`; the memory builtins (SMTH*, DELAY*, TREND,
 FORCST, INIT, PREVIOUS) become internal stocks, constants and delayed reads. Plain
-nodes become equations over delayed reads (docs/semantics.md). The IR is plain tuples:
-
-``("num", v)``, ``("var", index, lag)`` (the value ``lag`` steps ago), ``("time",)``,
-``("step",)`` (the step number), ``("param", j)`` (a per-run value), ``("op", name, args)``,
-``("sum", signs, args)``, ``("lookup", table, arg)``, ``("rand", kind, args)``.
+nodes become equations over delayed reads (docs/semantics.md). The equations are the
+expression core's nodes (:mod:`loopdsl.ir`), built by its builder with names read as
+:class:`~loopdsl.ir.Read` (a variable's index and lag in steps) and the run settings
+DT, STARTTIME and STOPTIME as numbers.
 
 >>> import loopdsl
 >>> sys = lower(loopdsl.loads("a -[gain 2]-> b -> a"), dt=1.0)
 >>> [(v.id, v.kind) for v in sys.vars]
 [('a', 'plain'), ('b', 'plain')]
 >>> sys.vars[1].step
-('sum', (1,), (('op', 'mul', (('num', 2.0), ('var', 0, 1))),))
+Sum(signs=(1,), terms=(Apply(op=Op.MUL, args=(Num(value=2.0), Read(var=0, lag=1))),))
 """
 
 from __future__ import annotations
@@ -24,23 +23,20 @@ from functools import cached_property
 from itertools import islice
 from typing import Any, Mapping, Sequence
 
-from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.builtins import Kind, Op, Setting
 from loopdsl.errors import Diagnostic, LoopError, did_you_mean
+from loopdsl.ir import (
+    Apply, Builder, BuildError, Clock, Lookup, Node, Num, Read, Ref, RunParam, StepNo, Sum,
+    Where, fold,
+)
 from loopdsl.model import (
-    Aux, Binary, Call, Constant, Expr, Flow, If, Link, Lookup, LookupDef, Model, Name, Num,
-    PlainNode, Stock, Unary,
+    Aux, Call, Constant, Expr, Flow, Link, LookupDef, Model, PlainNode, Stock,
 )
 
-IR = tuple
-ZERO: IR = ("num", 0.0)
-ONE: IR = ("num", 1.0)
+IR = Node
+ZERO: IR = Num(0.0)
+ONE: IR = Num(1.0)
 
-_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "mod": "mod",
-           "=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
-           "and": "and", "or": "or"}
-_UNARY_FUNCS = {"abs", "exp", "ln", "log10", "sqrt", "int", "sin", "cos", "tan", "arcsin",
-                "arccos", "arctan"}
-RANDOM_KINDS = ("random", "normal", "lognormal", "poisson", "exprnd")
 _KINDS = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux", Constant: "const"}
 
 
@@ -98,7 +94,10 @@ def _error(model: Model, message: str, pos: Any = None, hint: str | None = None)
     return LoopError([Diagnostic(message, model.source or "<model>", line, column, None, hint)])
 
 
-class Lowerer:
+class Lowerer(Builder):
+    """The expression core's builder, reading names as the lowered variables' values and
+    expanding the memory builtins into internal variables."""
+
     def __init__(self, model: Model, dt: float, start: float, stop: float,
                  overrides: Mapping[str, Any]):
         self.model = model
@@ -106,22 +105,31 @@ class Lowerer:
         self.start = start
         self.stop = stop
         self.lookups: dict[str, LookupDef] = {}  # filled by run()
+        self.tables: dict[str, Any] = {}  # the builder's tables by name, filled by run()
+        self.variables: tuple[str, ...] = ()  # names are read by name() below
         self.overrides = dict(overrides)
         self.vars: list[Var] = []
         self.index: dict[str, int] = {}
-        self.tables: list[Lookup] = []
+        self.table_list: list[Any] = []
         self.table_index: dict[int, int] = {}
         self.warnings: list[str] = []
         self.defaulted: dict[str, list[str]] = {}
         self.uses_random = False
         self.owner = ""
         self._folding: set[str] = set()
-        self.reads: dict[str, IR] = {}  # a model variable's name -> its read, one shared tuple
+        self.reads: dict[str, IR] = {}  # a model variable's name -> its read, one shared node
+        self.settings = {Setting.DT: Num(dt), Setting.START: Num(start),
+                         Setting.STOP: Num(stop)}
 
     @cached_property
     def nodes(self) -> dict[str, Any]:
         """Every node by id (built when first needed: most models only need reads)."""
         return {n.id: n for n in self.model.nodes}
+
+    @cached_property
+    def named(self) -> Builder:
+        """A builder reading names as names (:class:`~loopdsl.ir.Ref`), for folding."""
+        return Builder(self.index, self.tables)
 
     # -- variables ---------------------------------------------------------
 
@@ -138,6 +146,7 @@ class Lowerer:
         model = self.model
         overrides = self.overrides
         variables = self._register()
+        self.tables = {name: node.lookup for name, node in self.lookups.items()}
         for name in overrides:
             if name not in self.nodes or name in self.lookups:
                 raise _error(model, f"cannot set '{name}': the model has no such variable",
@@ -163,11 +172,11 @@ class Lowerer:
                 if override is not None:
                     e = override
                 else:
-                    e = expr(first) if first is not None else ("time",)
+                    e = expr(first) if first is not None else Clock(Setting.TIME)
                     if second is not None:
-                        e = ("lookup", self.table(second), e)
+                        e = Lookup(self.register_table(second), e, second.interpolation)
                 if kind is Flow and non_negative:
-                    e = ("op", "max", (e, ZERO))
+                    e = Apply(Op.MAX, (e, ZERO))
                 var.step = var.init = e
         words = {"gain 1": "gain 1", "delay 1": "delay 1 time unit"}
         for what, links in self.defaulted.items():
@@ -175,8 +184,9 @@ class Lowerer:
                                  f"{len(links)} link{'s' if len(links) > 1 else ''} that "
                                  f"give{'s' if len(links) == 1 else ''} none: "
                                  + ", ".join(links))
-        return System(self.vars, self.tables, self.warnings, self.index, self.start, self.stop,
-                      self.dt, sum(1 for v in self.overrides.values() if isinstance(v, Param)),
+        return System(self.vars, self.table_list, self.warnings, self.index, self.start,
+                      self.stop, self.dt,
+                      sum(1 for v in self.overrides.values() if isinstance(v, Param)),
                       self.uses_random, len(variables))
 
     def value_override(self, node_id: str) -> IR | None:
@@ -184,9 +194,9 @@ class Lowerer:
             return None
         value = self.overrides[node_id]
         if isinstance(value, Param):
-            return ("param", value.index)
+            return RunParam(value.index)
         if isinstance(value, (int, float)):
-            return ("num", float(value))
+            return Num(float(value))
         return self.expr(value)
 
     def _register(self) -> list[tuple[Any, ...]]:
@@ -228,7 +238,7 @@ class Lowerer:
                 names[id] = len(vars_)
                 var = Var(id, what, id)
                 vars_.append(var)
-            reads[id] = ("var", names[id], 0)
+            reads[id] = Read(names[id], 0)
             variables.append((node, var, id, kind, first, second, non_negative))
         for node in flow_nodes:  # a flow names its stocks; the stocks may not list it
             if node.target in flows and node.id not in flows[node.target][0]:
@@ -249,18 +259,18 @@ class Lowerer:
         inflows, outflows = self.flows_of.get(node_id, ((), ()))
         ins, outs = self._reads_of(node, inflows), self._reads_of(node, outflows)
         if ins:
-            var.inflows = [read[1] for read in ins]
-            into: IR = ("sum", (1,) * len(ins), tuple(ins)) if len(ins) > 1 else ins[0]
+            var.inflows = [read.var for read in ins]
+            into: IR = Sum((1,) * len(ins), tuple(ins)) if len(ins) > 1 else ins[0]
         elif not outs and node_id in self.links_into:
             terms = tuple([self.link_term(link) for link in self.links_into[node_id]])
-            into = ("sum", (1,) * len(terms), terms)
+            into = Sum((1,) * len(terms), terms)
         else:
             into = ZERO
         if capacity is not None:
-            into = ("op", "mul", (into, self.cap_factor(var, capacity, lag=0)))
+            into = Apply(Op.MUL, (into, self.cap_factor(var, capacity, lag=0)))
         if outs:
-            var.outflows = [read[1] for read in outs]
-            into = ("sum", (1,) + (-1,) * len(outs), (into, *outs))
+            var.outflows = [read.var for read in outs]
+            into = Sum((1,) + (-1,) * len(outs), (into, *outs))
         var.deriv = into
 
     def _reads_of(self, node: Stock, flows: list[str]) -> list[IR]:
@@ -272,32 +282,34 @@ class Lowerer:
                 if name not in self.index:
                     raise _error(self.model, f"stock '{node.id}': flow '{name}' is not a "
                                  "variable", node.pos)
-                read = ("var", self.index[name], 0)
+                read = Read(self.index[name], 0)
             reads.append(read)
         return reads
 
+
     def cap_factor(self, var: Var, capacity: Expr, lag: int) -> IR:
-        me = ("var", self.index[var.id], lag)
-        return ("op", "max", (ZERO, ("op", "sub", (ONE, ("op", "div", (me, self.expr(capacity)))))))
+        me = Read(self.index[var.id], lag)
+        share = Apply(Op.DIV, (me, self.expr(capacity)))
+        return Apply(Op.MAX, (ZERO, Apply(Op.SUB, (ONE, share))))
 
     def plain(self, node: Any, var: Var) -> None:
         terms = [self.link_term(link) for link in self.links_into.get(node.id, [])]
         push = getattr(node, "push", None)
         if push is not None:
             terms.insert(0, self.expr(push))
-        body: IR = ("sum", (1,) * len(terms), tuple(terms)) if terms else ZERO
+        body: IR = Sum((1,) * len(terms), tuple(terms)) if terms else ZERO
         capacity = getattr(node, "capacity", None)
         if capacity is not None:
-            body = ("op", "mul", (body, self.cap_factor(var, capacity, lag=1)))
+            body = Apply(Op.MUL, (body, self.cap_factor(var, capacity, lag=1)))
         decay = getattr(node, "decay", None)
         if decay is not None:
-            keep = ("op", "sub", (ONE, self.expr(decay)))
-            body = ("sum", (1, 1), (body, ("op", "mul", (keep, ("var", self.index[var.id], 1)))))
+            keep = Apply(Op.SUB, (ONE, self.expr(decay)))
+            body = Sum((1, 1), (body, Apply(Op.MUL, (keep, Read(self.index[var.id], 1)))))
         var.step = body
         initial = self.value_override(node.id)
         if initial is None and getattr(node, "initial", None) is not None:
             initial = self.expr(node.initial)
-        var.init = body if initial is None else ("sum", (1, 1), (initial, body))
+        var.init = body if initial is None else Sum((1, 1), (initial, body))
 
     def link_term(self, link: Link) -> IR:
         where = f"link {link.source} -> {link.target}"
@@ -309,27 +321,27 @@ class Lowerer:
         defaulted = []
         if link.gain is None:
             defaulted.append("gain 1")
-            gain: IR = ("num", sign)
+            gain: IR = Num(sign)
         else:
             value = self.fold(link.gain)
-            gain = ("num", sign * value) if value is not None else \
-                ("op", "mul", (("num", sign), self.constant(self.expr(link.gain), "gain")))
+            gain = Num(sign * value) if value is not None else \
+                Apply(Op.MUL, (Num(sign), self.constant(self.expr(link.gain), "gain")))
         if link.delay is None:
             defaulted.append("delay 1")
             delay = 1.0
         else:
             delay = self.fold(link.delay)
-            if delay is None:
-                raise _error(self.model, f"{where}: the delay must be a number or a constant",
-                             link.pos)
+            if delay is None or not math.isfinite(delay):
+                raise _error(self.model, f"{where}: the delay must be a number or a constant"
+                             + ("" if delay is None else f" (it is {delay:g})"), link.pos)
         for what in defaulted:
             self.defaulted.setdefault(what, []).append(f"{link.source} -> {link.target}")
         steps = self.steps(delay, where, link.pos)
         source = self.index.get(link.source)
         if source is None:
             raise _error(self.model, f"{where}: '{link.source}' is not a variable", link.pos)
-        read = ("var", source, steps)
-        return read if gain == ONE else ("op", "mul", (gain, read))
+        read = Read(source, steps)
+        return read if gain == ONE else Apply(Op.MUL, (gain, read))
 
     def steps(self, delay: float, where: str, pos: Any) -> int:
         if delay < 0:
@@ -344,166 +356,93 @@ class Lowerer:
         return int(steps)
 
     def constant(self, e: IR, what: str) -> IR:
-        if e[0] == "num":
+        if type(e) is Num:
             return e
         index = self.new_var(f"{self.owner}#{what}", "const", self.owner, visible=False)
         self.vars[index].init = e
-        return ("var", index, 0)
+        return Read(index, 0)
 
-    def table(self, lookup: Lookup) -> int:
+    def register_table(self, lookup: Any) -> Any:
+        """Register a lookup's table (:attr:`System.tables`); the table itself."""
         key = id(lookup)
         if key not in self.table_index:
-            self.table_index[key] = len(self.tables)
-            self.tables.append(lookup)
-        return self.table_index[key]
+            self.table_index[key] = len(self.table_list)
+            self.table_list.append(lookup)
+        return lookup
 
     # -- constant folding --------------------------------------------------
 
     def fold(self, e: Expr | None) -> float | None:
-        """The value of an expression made of numbers and constants, else None."""
+        """The value of an expression made of numbers and constants, else None: the
+        expression core's folder, with names of constants (and of auxiliaries without
+        a lookup) read through their equations or overrides."""
         if e is None:
             return None
-        if isinstance(e, Num):
-            return e.value
-        if isinstance(e, Unary) and e.op in "+-":
-            v = self.fold(e.operand)
-            return None if v is None else (-v if e.op == "-" else v)
-        if isinstance(e, Binary) and e.op in ("+", "-", "*", "/", "^"):
-            a, b = self.fold(e.left), self.fold(e.right)
-            if a is None or b is None:
+        try:
+            tree = self.named.node(e)
+        except BuildError:
+            return None
+        value = fold(tree, self.folded, self.settings)
+        return value.value if type(value) is Num else None
+
+    def folded(self, ref: Ref) -> IR | None:
+        name = ref.name
+        if name in self._folding or name not in self.nodes:
+            return None
+        if name in self.overrides:
+            value = self.overrides[name]
+            if isinstance(value, (int, float)):
+                return Num(float(value))
+            if isinstance(value, Param):
                 return None
-            try:
-                return {"+": a + b, "-": a - b, "*": a * b,
-                        "/": a / b if b else math.nan, "^": a ** b if a > 0 else math.nan}[e.op]
-            except (OverflowError, ZeroDivisionError):
+            expr = value
+        else:
+            node = self.nodes[name]
+            if not isinstance(node, (Constant, Aux)) or getattr(node, "lookup", None) is not None:
                 return None
-        if isinstance(e, Name):
-            low = e.name.lower()
-            if e.name not in self.nodes:
-                return {"dt": self.dt, "pi": math.pi, "starttime": self.start,
-                        "stoptime": self.stop}.get(low)
-            if e.name in self._folding:
+            expr = node.equation
+            if expr is None:
                 return None
-            if e.name in self.overrides:
-                value = self.overrides[e.name]
-                if isinstance(value, (int, float)):
-                    return float(value)
-                if isinstance(value, Param):
-                    return None
-                self._folding.add(e.name)
-                try:
-                    return self.fold(value)
-                finally:
-                    self._folding.discard(e.name)
-            node = self.nodes[e.name]
-            if isinstance(node, (Constant, Aux)) and getattr(node, "lookup", None) is None:
-                self._folding.add(e.name)
-                try:
-                    return self.fold(node.equation)
-                finally:
-                    self._folding.discard(e.name)
-        return None
+        self._folding.add(name)
+        try:
+            found = self.fold(expr)
+        finally:
+            self._folding.discard(name)
+        return None if found is None else Num(found)
 
     # -- expressions -------------------------------------------------------
 
     def expr(self, e: Expr) -> IR:
-        kind = type(e)  # the most frequent kinds first, by exact type (no subclasses)
-        if kind is Name:
-            read = self.reads.get(e.name)
-            return read if read is not None else self.name(e)
-        if kind is Num:
-            return ("num", float(e.value))
-        if kind is Binary:  # operands that are names or numbers inline: most are
-            left, right = e.left, e.right
-            kind = type(left)
-            if kind is Name and left.name in self.reads:
-                left = self.reads[left.name]
-            else:
-                left = ("num", float(left.value)) if kind is Num else self.expr(left)
-            kind = type(right)
-            if kind is Name and right.name in self.reads:
-                right = self.reads[right.name]
-            else:
-                right = ("num", float(right.value)) if kind is Num else self.expr(right)
-            op = e.op
-            if op == "+" or op == "-":
-                return _add(left, right, 1 if op == "+" else -1)
-            return ("op", _BINARY[op], (left, right))
-        if kind is Call:
-            return self.call(e)
-        if isinstance(e, Unary):
-            inner = self.expr(e.operand)
-            if e.op == "+":
-                return inner
-            if e.op == "-":
-                return ("num", -inner[1]) if inner[0] == "num" else ("op", "neg", (inner,))
-            return ("op", "not", (inner,))
-        if isinstance(e, If):
-            return ("op", "where", (self.expr(e.cond), self.expr(e.then), self.expr(e.orelse)))
-        raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
+        """An expression of the model, its names read as the lowered variables."""
+        try:
+            return self.node(e)
+        except BuildError as err:
+            raise _error(self.model, err.message, err.pos) from None
 
-    def name(self, e: Name) -> IR:
-        if e.name in self.index and e.name in self.nodes:
-            return ("var", self.index[e.name], 0)
-        low = e.name.lower()
-        if low == "time":
-            return ("time",)
-        constants = {"dt": self.dt, "starttime": self.start, "stoptime": self.stop,
-                     "pi": math.pi, "inf": math.inf}
-        if low in constants:
-            return ("num", constants[low])
-        raise _error(self.model, f"undefined name '{e.name}'", e.pos)
+    def name(self, name: str, pos: Any) -> IR:
+        read = self.reads.get(name)
+        if read is not None:
+            return read
+        if name in self.index and name in self.nodes:
+            return Read(self.index[name], 0)
+        if name in self.nodes:  # a lookup's name, not a value
+            raise BuildError(f"undefined name '{name}'", pos)
+        return super().name(name, pos)
+
+    def clock(self, setting: Setting) -> IR:
+        """DT, STARTTIME and STOPTIME are this run's numbers; TIME stays."""
+        return self.settings.get(setting) or Clock(setting)
 
     def call(self, e: Call) -> IR:
-        func = e.func
-        if func in self.lookups and func not in BUILTIN_FUNCTIONS:
-            return ("lookup", self.table(self.lookups[func].lookup), self.expr(e.args[0]))
-        if func not in BUILTIN_FUNCTIONS and func.lower() in self.lookups:
-            return ("lookup", self.table(self.lookups[func.lower()].lookup), self.expr(e.args[0]))
-        f = func.lower()
-        if f == "lookup":
-            table = e.args[0]
-            if not isinstance(table, Name) or table.name not in self.lookups:
-                raise _error(self.model, "LOOKUP's first argument must name a lookup", e.pos)
-            return ("lookup", self.table(self.lookups[table.name].lookup), self.expr(e.args[1]))
-        memory = getattr(self, "mem_" + f, None)
-        if memory is not None:
+        memory = getattr(self, "mem_" + e.func.lower(), None)
+        if memory is not None and e.func.lower() == e.func:
             return memory(e)
-        args = tuple(self.expr(a) for a in e.args)
-        if f in _UNARY_FUNCS or f in ("min", "max", "mod"):
-            return ("op", f, args)
-        if f == "safediv":
-            return ("op", "safediv", args if len(args) == 3 else args + (ZERO,))
-        if f == "step":
-            return ("op", "step", (("time",),) + args)
-        if f == "ramp":
-            start = args[1] if len(args) > 1 else ("num", self.start)
-            end = args[2] if len(args) > 2 else ("num", math.inf)
-            return ("op", "ramp", (("time",), args[0], start, end))
-        if f == "pulse":
-            first = args[1] if len(args) > 1 else ("num", self.start)
-            interval = args[2] if len(args) > 2 else ZERO
-            return ("op", "pulse", (("time",), args[0], first, interval))
-        if f in RANDOM_KINDS:
+        node = super().call(e)
+        if type(node) is Apply and node.op.kind is Kind.RANDOM:
             self.uses_random = True
-            return self.random(f, args)
-        raise _error(self.model, f"unknown function '{func}'", e.pos)  # pragma: no cover
-
-    def random(self, f: str, args: tuple) -> IR:
-        inf = ("num", math.inf)
-        if f == "random":
-            lo = args[0] if len(args) > 0 else ZERO
-            hi = args[1] if len(args) > 1 else ONE
-            return ("rand", "uniform", (lo, hi))
-        if f in ("normal", "lognormal"):
-            lo = args[3] if len(args) > 3 else ("num", -math.inf)
-            hi = args[4] if len(args) > 4 else inf
-            return ("rand", f, (args[0], args[1], lo, hi))
-        if f == "poisson":
-            lo = args[2] if len(args) > 2 else ("num", -math.inf)
-            hi = args[3] if len(args) > 3 else inf
-            return ("rand", "poisson", (args[0], lo, hi))
-        return ("rand", "exponential", (args[0],))
+        if type(node) is Lookup:
+            self.register_table(node.table)
+        return node
 
     # -- memory builtins -------------------------------------------------
 
@@ -511,20 +450,20 @@ class Lowerer:
         index = self.new_var(f"{self.owner}#{what}", "stock", self.owner, visible=False)
         var = self.vars[index]
         var.init = init
-        var.deriv = deriv_of(("var", index, 0))
+        var.deriv = deriv_of(Read(index, 0))
         return index
 
     def _smooth(self, e: Call, n: int, init_arg: int) -> IR:
         source = self.expr(e.args[0])
         time = self.expr(e.args[1])
         init = self.expr(e.args[init_arg]) if len(e.args) > init_arg else source
-        stage_time = time if n == 1 else ("op", "div", (time, ("num", float(n))))
+        stage_time = time if n == 1 else Apply(Op.DIV, (time, Num(float(n))))
         current = source
         for k in range(n):
             feed = current
-            index = self._stage(f"{e.func.lower()}{k + 1}", init, lambda me, feed=feed: (
-                "op", "div", (("sum", (1, -1), (feed, me)), stage_time)))
-            current = ("var", index, 0)
+            index = self._stage(f"{e.func.lower()}{k + 1}", init, lambda me, feed=feed: Apply(
+                Op.DIV, (Sum((1, -1), (feed, me)), stage_time)))
+            current = Read(index, 0)
         return current
 
     def mem_smth1(self, e: Call) -> IR:
@@ -546,14 +485,14 @@ class Lowerer:
         source = self.expr(e.args[0])
         time = self.expr(e.args[1])
         init = self.expr(e.args[init_arg]) if len(e.args) > init_arg else source
-        stage_time = time if n == 1 else ("op", "div", (time, ("num", float(n))))
+        stage_time = time if n == 1 else Apply(Op.DIV, (time, Num(float(n))))
         feed = source
         for k in range(n):
             index = self._stage(f"{e.func.lower()}{k + 1}",
-                                ("op", "mul", (init, stage_time)),
-                                lambda me, feed=feed: ("sum", (1, -1), (
-                                    feed, ("op", "div", (me, stage_time)))))
-            feed = ("op", "div", (("var", index, 0), stage_time))
+                                Apply(Op.MUL, (init, stage_time)),
+                                lambda me, feed=feed: Sum((1, -1), (
+                                    feed, Apply(Op.DIV, (me, stage_time)))))
+            feed = Apply(Op.DIV, (Read(index, 0), stage_time))
         return feed
 
     def mem_delay1(self, e: Call) -> IR:
@@ -570,9 +509,9 @@ class Lowerer:
             return source
         copy = self.new_var(f"{self.owner}#{what}_input", "aux", self.owner, visible=False)
         self.vars[copy].step = self.vars[copy].init = source
-        start_value = self.constant(init if init is not None else ("var", copy, 0), what)
-        return ("op", "where", (("op", "lt", (("step",), ("num", float(steps)))),
-                                start_value, ("var", copy, steps)))
+        start_value = self.constant(init if init is not None else Read(copy, 0), what)
+        early = Apply(Op.LT, (StepNo(), Num(float(steps))))
+        return Where(early, start_value, Read(copy, steps))
 
     def mem_delay(self, e: Call) -> IR:
         time = self.fold(e.args[1])
@@ -594,13 +533,12 @@ class Lowerer:
         source = self.expr(e.args[0])
         time = self.expr(e.args[1])
         initial_trend = self.expr(e.args[2]) if len(e.args) > 2 else ZERO
-        init = ("op", "div", (source, ("sum", (1, 1), (ONE, ("op", "mul", (initial_trend,
-                                                                            time))))))
-        avg = self._stage("trend", init, lambda me: ("op", "div", (
-            ("sum", (1, -1), (source, me)), time)))
-        a = ("var", avg, 0)
-        trend = ("op", "safediv", (("sum", (1, -1), (source, a)),
-                                   ("op", "mul", (time, ("op", "abs", (a,)))), ZERO))
+        init = Apply(Op.DIV, (source, Sum((1, 1), (ONE, Apply(Op.MUL, (initial_trend, time))))))
+        avg = self._stage("trend", init, lambda me: Apply(Op.DIV, (
+            Sum((1, -1), (source, me)), time)))
+        a = Read(avg, 0)
+        trend = Apply(Op.SAFEDIV, (Sum((1, -1), (source, a)),
+                                   Apply(Op.MUL, (time, Apply(Op.ABS, (a,)))), ZERO))
         return source, trend
 
     def mem_trend(self, e: Call) -> IR:
@@ -610,23 +548,7 @@ class Lowerer:
         horizon = self.expr(e.args[2])
         args = [e.args[0], e.args[1]] + ([e.args[3]] if len(e.args) > 3 else [])
         source, trend = self._trend(Call(func="trend", args=args, pos=e.pos))
-        return ("op", "mul", (source, ("sum", (1, 1), (ONE, ("op", "mul", (trend, horizon))))))
-
-
-def _add(left: IR, right: IR, sign: int) -> IR:
-    """``left + sign * right`` as one flat sum (sums inside are spread out).
-
-    >>> _add(("sum", (1, -1), (("var", 0, 0), ("var", 1, 0))), ("num", 2.0), -1)
-    ('sum', (1, -1, -1), (('var', 0, 0), ('var', 1, 0), ('num', 2.0)))
-    """
-    if left[0] == "sum":
-        signs, terms = left[1], left[2]
-    else:
-        signs, terms = (1,), (left,)
-    if right[0] == "sum":
-        return ("sum", signs + (right[1] if sign == 1 else tuple(-s for s in right[1])),
-                terms + right[2])
-    return ("sum", signs + (sign,), terms + (right,))
+        return Apply(Op.MUL, (source, Sum((1, 1), (ONE, Apply(Op.MUL, (trend, horizon))))))
 
 
 def _divisor(delay: float, dt: float) -> float:

@@ -9,7 +9,7 @@ not thousands. Rows are variables, columns are runs.
 >>> from loopdsl.simulate.lower import lower
 >>> p = build_plan(lower(loopdsl.loads("a -[gain 2]-> b -[gain 3]-> a"), dt=1.0))
 >>> [(len(g.outputs), g.shape) for g in p.step_groups]
-[(2, ('op', 'mul', 'num', 'lag'))]
+[(2, Apply(op=Op.MUL, args=(<Leaf.NUM: 'num'>, <Leaf.LAG: 'lag'>)))]
 """
 
 from __future__ import annotations
@@ -19,21 +19,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from loopdsl.builtins import Kind
 from loopdsl.errors import LoopError
+from loopdsl.ir import Apply, Clock, Leaf, Lookup, Num, Read, RunParam, StepNo, Sum, Where
+from loopdsl.ir.evaluate import add_up, apply
+from loopdsl.ir.nodes import walk
 from loopdsl.simulate.lower import IR, System
-
-_BOOL_OPS = {"eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not"}
-
-_FOLD = {
-    "neg": np.negative, "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power, "mod": np.mod,
-    "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
-    "gt": np.greater, "ge": np.greater_equal, "and": np.logical_and, "or": np.logical_or,
-    "not": np.logical_not, "abs": np.abs, "exp": np.exp, "ln": np.log, "log10": np.log10,
-    "sqrt": np.sqrt, "int": np.floor, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan, "min": np.minimum,
-    "max": np.maximum,
-}
-
 
 @dataclass
 class Group:
@@ -83,138 +74,122 @@ def as_index(slots: list[int]) -> Any:
 
 
 def scanner(tables: list) -> tuple[Callable[..., tuple[IR, Any]], dict[int, int]]:
-    """A function that folds an IR tree and reads its shape in one walk, and its lag table.
+    """A function that folds an equation and reads its shape in one walk, and its lag table.
 
     ``scan(e, leaves, now)`` returns ``(folded, shape)``: operations on numbers become
-    numbers (numpy arithmetic: 1/0 is inf, not an error) and a WHERE on a number picks its
-    branch; the shape key names the operators, with leaves (numbers, ``(index, lag)`` reads,
-    parameters, tables) appended to ``leaves`` in preorder; ``now`` gets the variables read
-    at the same time (once per read); the lag table maps each variable read with a delay to
-    its largest lag.
+    numbers (the expression core's arithmetic, :func:`loopdsl.ir.evaluate.apply`: 1/0
+    is inf, not an error) and a WHERE on a number keeps the branch it takes; the shape
+    is the same tree with :class:`~loopdsl.ir.Leaf` markers for its leaves (numbers,
+    ``(index, lag)`` reads, parameters, tables), which are appended to ``leaves`` in
+    preorder; ``now`` gets the variables read at the same time (once per read); the lag
+    table maps each variable read with a delay to its largest lag.
 
+    >>> from loopdsl.builtins import Op
     >>> scan, lagged = scanner([])
     >>> leaves, now = [], []
-    >>> scan(("sum", (1, -1), (("var", 3, 0), ("op", "mul", (("num", 2.0), ("var", 4, 2))))),
-    ...      leaves, now)[1]
-    ('sum', (1, -1), 'cur', ('op', 'mul', 'num', 'lag'))
+    >>> e = Sum((1, -1), (Read(3, 0), Apply(Op.MUL, (Num(2.0), Read(4, 2)))))
+    >>> scan(e, leaves, now)[1]  # doctest: +NORMALIZE_WHITESPACE
+    Sum(signs=(1, -1), terms=(<Leaf.CUR: 'cur'>, Apply(op=Op.MUL,
+        args=(<Leaf.NUM: 'num'>, <Leaf.LAG: 'lag'>))))
     >>> leaves, now, lagged
     ([(3, 0), 2.0, (4, 2)], [3], {4: 2})
-    >>> scan(("op", "where", (("num", 0.0), ("var", 3, 0), ("op", "add", (("num", 1.0),
-    ...       ("num", 2.0))))), [], [])
-    (('num', 3.0), 'num')
+    >>> scan(Where(Num(0.0), Read(3, 0), Apply(Op.ADD, (Num(1.0), Num(2.0)))), [], [])
+    (Num(value=3.0), <Leaf.NUM: 'num'>)
     """
     lagged: dict[int, int] = {}
+    CUR, LAG, NUM = Leaf.CUR, Leaf.LAG, Leaf.NUM
 
     def scan(e: IR, leaves: list[Any], now: list[int]) -> tuple[IR, Any]:
-        tag = e[0]
-        if tag == "op" or tag == "sum":
-            name = e[1]
-            if name == "where" and tag == "op":
-                return where(e, leaves, now)
+        kind = type(e)
+        if kind is Apply or kind is Sum:
+            items = e.args if kind is Apply else e.terms
             mark = len(leaves)
             args: list[IR] = []
-            shape: list[Any] = [tag, name]
+            shape: list[Any] = []
             numbers, changed = True, False
-            for a in e[2]:  # leaves inline: most arguments are reads and numbers
-                t = a[0]
-                if t == "var":
-                    i, lag = a[1], a[2]
-                    leaves.append(a[1:])
+            for a in items:  # leaves inline: most arguments are reads and numbers
+                t = type(a)
+                if t is Read:
+                    i, lag = a.var, a.lag
+                    leaves.append((i, lag))
                     if lag == 0:
                         now.append(i)
-                        shape.append("cur")
+                        shape.append(CUR)
                     else:
                         if lagged.get(i, 0) < lag:
                             lagged[i] = lag
-                        shape.append("lag")
+                        shape.append(LAG)
                     numbers = False
                     args.append(a)
-                elif t == "num":
-                    leaves.append(a[1])
-                    shape.append("num")
+                elif t is Num:
+                    leaves.append(a.value)
+                    shape.append(NUM)
                     args.append(a)
                 else:
                     folded, sub = scan(a, leaves, now)
                     if folded is not a:
                         changed = True
-                    if folded[0] != "num":
+                    if type(folded) is not Num:
                         numbers = False
                     args.append(folded)
                     shape.append(sub)
-            if numbers:
-                if tag == "sum":
-                    with np.errstate(all="ignore"):
-                        total = np.float64(0.0)
-                        for s, a in zip(name, args):
-                            total = total + s * np.float64(a[1])
-                    value = float(total)
-                elif name in _FOLD:
-                    with np.errstate(all="ignore"):
-                        value = float(_FOLD[name](*[np.float64(a[1]) for a in args]))
-                else:
-                    return (e if not changed else (tag, name, tuple(args))), tuple(shape)
+            if kind is Sum:
+                signs = e.signs
+                if numbers:
+                    del leaves[mark:]
+                    value = float(add_up(signs, [np.float64(a.value) for a in args]))
+                    leaves.append(value)
+                    return Num(value), NUM
+                if len(args) == 1 and signs[0] == 1:
+                    return args[0], shape[0]
+                return (e if not changed else Sum(signs, tuple(args))), Sum(signs, tuple(shape))
+            op = e.op
+            if numbers and op.kind is Kind.PURE:
                 del leaves[mark:]
+                value = float(apply(op, [np.float64(a.value) for a in args]))
                 leaves.append(value)
-                return ("num", value), "num"
-            if tag == "sum" and len(args) == 1 and name[0] == 1:
-                return args[0], shape[2]
-            return (e if not changed else (tag, name, tuple(args))), tuple(shape)
-        if tag == "var":
-            i, lag = e[1], e[2]
-            leaves.append(e[1:])
+                return Num(value), NUM
+            return (e if not changed else Apply(op, tuple(args))), Apply(op, tuple(shape))
+        if kind is Read:
+            i, lag = e.var, e.lag
+            leaves.append((i, lag))
             if lag == 0:
                 now.append(i)
-                return e, "cur"
+                return e, CUR
             if lagged.get(i, 0) < lag:
                 lagged[i] = lag
-            return e, "lag"
-        if tag == "num":
-            leaves.append(e[1])
-            return e, "num"
-        if tag == "param":
-            leaves.append(e[1])
-            return e, "param"
-        if tag == "time" or tag == "step":
-            return e, tag
-        if tag == "lookup":
-            leaves.append(e[1])
-            arg, shape = scan(e[2], leaves, now)
-            return (e if arg is e[2] else ("lookup", e[1], arg),
-                    ("lookup", tables[e[1]].interpolation, shape))
-        if tag == "rand":
-            parts = [scan(a, leaves, now) for a in e[2]]
-            return (("rand", e[1], tuple([p[0] for p in parts])),
-                    ("rand", e[1]) + tuple([p[1] for p in parts]))
-        raise AssertionError(tag)  # pragma: no cover
+            return e, LAG
+        if kind is Num:
+            leaves.append(e.value)
+            return e, NUM
+        if kind is Where:
+            return where(e, leaves, now)
+        if kind is RunParam:
+            leaves.append(e.index)
+            return e, Leaf.PARAM
+        if kind is Clock or kind is StepNo:
+            return e, e
+        if kind is Lookup:
+            leaves.append(e.table)
+            arg, shape = scan(e.arg, leaves, now)
+            return (e if arg is e.arg else Lookup(e.table, arg, e.kind),
+                    Lookup(Leaf.TABLE, shape, e.kind))
+        raise AssertionError(e)  # pragma: no cover
 
-    def where(e: IR, leaves: list[Any], now: list[int]) -> tuple[IR, Any]:
+    def where(e: Where, leaves: list[Any], now: list[int]) -> tuple[IR, Any]:
         mark = len(leaves)
-        cond, then, orelse = e[2]
-        cond, shape = scan(cond, leaves, now)
-        if cond[0] == "num":  # only the chosen branch remains
+        cond, shape = scan(e.cond, leaves, now)
+        if type(cond) is Num:  # only the chosen branch remains (NaN counts as true)
             del leaves[mark:]
-            return scan(then if cond[1] != 0 else orelse, leaves, now)
-        parts = [scan(then, leaves, now), scan(orelse, leaves, now)]
-        return (("op", "where", (cond, parts[0][0], parts[1][0])),
-                ("op", "where", shape, parts[0][1], parts[1][1]))
+            return scan(e.then if cond.value != 0 else e.orelse, leaves, now)
+        then, orelse = scan(e.then, leaves, now), scan(e.orelse, leaves, now)
+        return Where(cond, then[0], orelse[0]), Where(shape, then[1], orelse[1])
 
     return scan, lagged
 
 
 def _now(e: IR) -> set[int]:
-    found: set[int] = set()
-    stack = [e]
-    while stack:
-        node = stack.pop()
-        tag = node[0]
-        if tag == "var":
-            if node[2] == 0:
-                found.add(node[1])
-        elif tag in ("op", "sum", "rand"):
-            stack.extend(node[2])
-        elif tag == "lookup":
-            stack.append(node[2])
-    return found
+    return {n.var for n in walk(e) if type(n) is Read and n.lag == 0}
 
 
 class _Scanned:
@@ -286,7 +261,7 @@ def _cycle(system: System, members: Sequence[int], phase: str, remaining: list[i
     import networkx as nx
 
     inside = set(members)
-    exprs = {i: getattr(system.vars[i], phase) or ("num", 0.0) for i in members}
+    exprs = {i: getattr(system.vars[i], phase) or Num(0.0) for i in members}
     deps = {i: {d for d in _now(exprs[i]) if d in inside and d != i} for i in members}
     G = nx.DiGraph((d, i) for i, ds in deps.items() for d in ds if remaining[i] > 0)
     try:
@@ -346,7 +321,7 @@ def build_plan(system: System, layout: str = "model") -> Plan:
         if v.init is not None:
             v.init, shape = scan(v.init, leaves, now)
         else:
-            shape = "num"
+            shape = Leaf.NUM
             leaves.append(0.0)
         init.shapes[i] = interned.setdefault(shape, shape)
         init.leaves[i] = leaves
