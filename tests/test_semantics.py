@@ -51,7 +51,7 @@ STEP, RAMP and PULSE are drawn with numbers and constants as arguments only (PUL
 whole numbers), where their definitions in docs/semantics.md leave nothing open.
 
 The dominance path goes through one function, ``dominance_value``; when the expression
-core replaces ``loopdsl.vectoreval``, that function is the one to point at the new API.
+core's evaluator, as dominance's link scores call it.
 """
 
 from __future__ import annotations
@@ -256,15 +256,17 @@ def loop_gain_path(expr: str, consts: dict[str, float]) -> float | None:
 def dominance_value(model, node_id: str) -> float:
     """The dominance evaluator's value of a node's equation at the start of the run.
 
-    Today that evaluator is ``loopdsl.vectoreval.evaluate``, given every constant's value;
-    when the expression core replaces it, this is the one function to change.
+    That evaluator is the expression core's (:func:`loopdsl.ir.evaluate`) over the
+    model's built equations, as dominance's link scores call it, given every constant's
+    value.
     """
-    from loopdsl import vectoreval
+    from loopdsl.ir import Builder, evaluate
 
     spec = model.time
-    env = {n.id: vectoreval.evaluate(n.equation, {}) for n in model.nodes if n.kind == "const"}
-    return float(vectoreval.evaluate(model.node(node_id).equation, env, time=spec.start,
-                                     dt=spec.step, start=spec.start, stop=spec.stop))
+    builder = Builder.of(model)
+    env = {n.id: evaluate(builder.node(n.equation)) for n in model.nodes if n.kind == "const"}
+    return float(evaluate(builder.equation(model.node(node_id)), lambda ref: env[ref.name],
+                          time=spec.start, dt=spec.step, start=spec.start, stop=spec.stop))
 
 
 def dominance_path(expr: str, consts: dict[str, float]) -> float | None:

@@ -3,8 +3,8 @@
 Names are resolved (a model variable, a setting such as TIME or DT, or a constant such
 as PI), every call becomes an entry of the builtin table with its defaults filled in
 (``RAMP(2)`` is ``RAMP(2, STARTTIME, INF)``; a seed argument is dropped), a named
-graphical function becomes a :class:`~loopdsl.ir.nodes.Lookup`, and runs of ``+`` and
-``-`` become one flat :class:`~loopdsl.ir.nodes.Sum`.
+graphical function becomes a :class:`~loopdsl.ir.nodes.Lookup`, and a left-to-right run
+of ``+`` and ``-`` becomes one flat :class:`~loopdsl.ir.nodes.Sum`.
 
 >>> from loopdsl.model import Binary, Call, Name, Num as N
 >>> build(Call(func="ramp", args=[N(value=2.0)]), {"x"})  # doctest: +NORMALIZE_WHITESPACE
@@ -152,13 +152,14 @@ class Builder:
 
 
 def _add(left: Node, right: Node, sign: int) -> Sum:
-    """``left + sign * right`` as one flat sum (sums inside are spread out).
+    """``left + sign * right`` as one flat sum: a sum on the left is spread out (the
+    same left-to-right arithmetic), one on the right stays a term (``a - (b + c)`` is
+    not ``a - b - c`` in floating point).
 
     >>> _add(Sum((1, -1), (Ref("a"), Ref("b"))), Num(2.0), -1).signs
     (1, -1, -1)
+    >>> _add(Ref("a"), Sum((1, 1), (Ref("b"), Ref("c"))), -1).terms[1]
+    Sum(signs=(1, 1), terms=(Ref(name='b'), Ref(name='c')))
     """
     signs, terms = (left.signs, left.terms) if isinstance(left, Sum) else ((1,), (left,))
-    if isinstance(right, Sum):
-        flipped = right.signs if sign == 1 else tuple(-s for s in right.signs)
-        return Sum(signs + flipped, terms + right.terms)
     return Sum(signs + (sign,), terms + (right,))
