@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from loopdsl.commands import UsageError
 from loopdsl.files import atomic_write, load_source
 
 
@@ -36,7 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from loopdsl.cli import UsageError
     from loopdsl.dominance import DEFAULT_MAX_LOOPS, dominance
 
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg"):

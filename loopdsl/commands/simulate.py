@@ -17,7 +17,7 @@ import sys
 import time as _time
 from typing import Any
 
-from loopdsl.cli import UsageError
+from loopdsl.commands import UsageError
 from loopdsl.files import atomic_write, load_source
 
 
