@@ -24,7 +24,7 @@ from loopdsl.dominance import (
     relative_loop_scores,
 )
 from loopdsl.errors import LoopError
-from loopdsl.strongest_path import strongest_loops
+from loopdsl.dominance.paths import strongest_loops
 
 LOGISTIC = """\
 model logistic "Logistic growth"
@@ -625,7 +625,7 @@ def test_relative_scores_equal_simlins(source, tmp_path):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=6))
 def test_vectorised_dominant_sets_match_the_definition(values):
-    from loopdsl.dominance import _dominant_sets
+    from loopdsl.dominance.loops import _dominant_sets
 
     x = np.array(values)
     if np.abs(x).sum():

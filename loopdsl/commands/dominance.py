@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.plot:
-        from loopdsl.dominance_plot import plot_dominance
+        from loopdsl.dominance.plot import plot_dominance
 
         image = plot_dominance(d, title=model.title or model.name,
                                time_unit=model.time.unit if model.time else None,
