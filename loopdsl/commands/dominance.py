@@ -9,8 +9,11 @@ import json
 import sys
 from pathlib import Path
 
-from loopdsl.commands import UsageError
+from loopdsl.commands import UsageError, flags_named, with_flags
 from loopdsl.files import atomic_write, load_source
+
+FLAGS = {"method='euler'": "--method euler", "window=": "--window "}
+"""The library's parameters, as this command's flags, in its messages and notes."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
     model = load_source(args.file)
     if args.method:
         model = model.model_copy(update={"method": args.method})
-    d = dominance(model, until=args.until, window=args.window, scenario=args.scenario,
-                  max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
+    with flags_named(FLAGS):
+        d = dominance(model, until=args.until, window=args.window, scenario=args.scenario,
+                      max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
+    d.notes = [with_flags(note, FLAGS) for note in d.notes]
     if args.format == "json":
         text = json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif args.format == "csv":

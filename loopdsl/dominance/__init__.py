@@ -169,7 +169,7 @@ def check_method(model: Model, method: str | None = None) -> None:
             file=model.source or "<string>",
             hint="link scores compare one step's change with the next (Schoenberg et al. "
                  "2020 define them on Euler steps; RK4's intermediate stages have no "
-                 "scores); run with --method euler, or write `method euler` in the model")])
+                 "scores); run with method='euler', or write `method euler` in the model")])
 
 
 def _structural_polarity(G: nx.DiGraph, nodes: Sequence[str], effects: Mapping) -> str:
@@ -328,7 +328,7 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
         if cycle > h:
             notes.append(f"links have delays, so changes travel round the loops in waves and "
                          f"the dominant loop can change from step to step; judge dominance "
-                         f"over a window (--window {cycle:g}, the longest cycle time)")
+                         f"over a window (window={cycle:g}, the longest cycle time)")
     return Dominance(t, loops, raw, rel, valid, periods, scores, discovery, notes)
 
 
