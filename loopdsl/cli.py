@@ -2,7 +2,8 @@
 
 Each command lives in its own module under :mod:`loopdsl.commands` and
 defines ``register(subparsers)``, which adds its parser and sets ``run``
-(a function of the parsed arguments returning the exit code). Exit codes:
+(a function of the parsed arguments returning the exit code; a wrong call raises
+:class:`loopdsl.commands.UsageError`). Exit codes:
 0 success, 1 model errors, 2 usage errors. No input ever gives a traceback.
 """
 
@@ -14,13 +15,10 @@ import pkgutil
 import sys
 from typing import Sequence
 
+from loopdsl.commands import UsageError
 from loopdsl.errors import LoopError
 
 EXIT_OK, EXIT_MODEL_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -354,7 +354,7 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     >>> [(l.id, "->".join(l.nodes), l.polarity) for l in loops]
     [('B1', 'a->b', 'B'), ('R1', 'a->b->c', 'R')]
     >>> find_loops(m.graph, max_loops=1).reason
-    'the limit of 1 loops (--max-loops) was reached'
+    'the limit of 1 loops (max_loops=1) was reached'
 
     Notes
     -----
@@ -392,7 +392,7 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
     if max_length is not None and max_length < 1:
         cyclic = not nx.is_directed_acyclic_graph(G)
         return LoopList([], cyclic, "loops longer than 0 links were not searched "
-                        "(--max-length)" if cyclic else None)
+                        f"(max_length={max_length})" if cyclic else None)
     if through is not None and through not in order:
         raise KeyError(through)
     found = None
@@ -418,7 +418,8 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
         del raw
     if not truncated and max_length is not None and _has_longer(G, max_length, through):
         truncated = True
-        reason = f"loops longer than {max_length} links were not searched (--max-length)"
+        reason = (f"loops longer than {max_length} links were not searched "
+                  f"(max_length={max_length})")
     if effects is None:
         effects = link_effects(G)
     dt = float(G.graph.get("step") or 1.0)
@@ -437,11 +438,13 @@ def _collect(stream: Iterator[list[int]], max_loops: int | None, time_budget: fl
     deadline = None if time_budget is None else started + time_budget
     for c in stream:
         if max_loops is not None and len(raw) >= max_loops:
-            return raw, True, f"the limit of {max_loops} loops (--max-loops) was reached"
+            return raw, True, (f"the limit of {max_loops} loops (max_loops={max_loops}) "
+                                 "was reached")
         append(c)
         if deadline is not None and not len(raw) & 63 and time.monotonic() > deadline:
             if next(stream, None) is not None:
-                return raw, True, (f"the time budget of {time_budget:g} s (--time-budget) "
+                return raw, True, (f"the time budget of {time_budget:g} s "
+                                   f"(time_budget={time_budget:g}) "
                                    f"ran out after {len(raw)} loops")
             return raw, False, None
     return raw, False, None

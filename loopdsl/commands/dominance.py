@@ -9,7 +9,11 @@ import json
 import sys
 from pathlib import Path
 
+from loopdsl.commands import UsageError, flags_named, with_flags
 from loopdsl.files import atomic_write, load_source
+
+FLAGS = {"method='euler'": "--method euler", "window=": "--window "}
+"""The library's parameters, as this command's flags, in its messages and notes."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from loopdsl.cli import UsageError
     from loopdsl.dominance import DEFAULT_MAX_LOOPS, dominance
 
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg"):
@@ -48,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
     model = load_source(args.file)
     if args.method:
         model = model.model_copy(update={"method": args.method})
-    d = dominance(model, until=args.until, window=args.window, scenario=args.scenario,
-                  max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
+    with flags_named(FLAGS):
+        d = dominance(model, until=args.until, window=args.window, scenario=args.scenario,
+                      max_loops=args.max_loops or DEFAULT_MAX_LOOPS)
+    d.notes = [with_flags(note, FLAGS) for note in d.notes]
     if args.format == "json":
         text = json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif args.format == "csv":
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.plot:
-        from loopdsl.dominance_plot import plot_dominance
+        from loopdsl.dominance.plot import plot_dominance
 
         image = plot_dominance(d, title=model.title or model.name,
                                time_unit=model.time.unit if model.time else None,

@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from loopdsl.commands import with_flags
 from loopdsl.errors import LoopError
 from loopdsl.files import atomic_write, load_source
+
+
+FLAGS = {"max_loops=": "--max-loops ", "max_length=": "--max-length ",
+         "time_budget=": "--time-budget "}
+"""The library's parameters, as this command's flags, in why the search stopped."""
 
 
 def _positive_int(text: str) -> int:
@@ -72,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     report = loop_report(model, max_loops=args.max_loops, max_length=args.max_length,
                          time_budget=args.time_budget, through=args.through,
                          independent=args.independent, top=args.top)
+    if report.loops.reason:
+        report.loops.reason = with_flags(report.loops.reason, FLAGS)
     text = render(report, args.format, top=args.top)
     if args.output:
         atomic_write(args.output, text)

@@ -11,6 +11,7 @@ import argparse
 import sys
 from dataclasses import replace
 
+from loopdsl.commands import UsageError, flags_named
 from loopdsl.files import atomic_write, load_source
 from loopdsl.render import FORMATS, DiagramOptions, format_for, render
 from loopdsl.render.options import DIRECTIONS, LAYOUTS
@@ -48,10 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.output == "-" and not args.format:
-        from loopdsl.cli import UsageError
-
         raise UsageError("writing to stdout ('-o -') needs --format")
-    fmt = format_for(args.output, args.format)
+    with flags_named({"fmt='svg'": "--format svg"}):
+        fmt = format_for(args.output, args.format)
     options = DiagramOptions(layout=args.layout, direction=args.direction, theme=args.theme,
                              highlight=args.highlight, loops=not args.no_loops,
                              max_loops=max(args.max_loops, 0))
@@ -69,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
 
 def score_widths(model, t: float, fmt: str) -> tuple:
     """Line widths from the link scores at time t: 0.6 (score 0) to 6 (the largest)."""
-    from loopdsl.cli import UsageError
     from loopdsl.dominance import link_scores_at
 
     if fmt == "mmd":

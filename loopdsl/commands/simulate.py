@@ -17,8 +17,11 @@ import sys
 import time as _time
 from typing import Any
 
-from loopdsl.cli import UsageError
+from loopdsl.commands import UsageError, flags_named
 from loopdsl.files import atomic_write, load_source
+
+FLAGS = {"runs=": "--runs ", "keep=[...]": "--vars a,b"}
+"""The library's parameters, as this command's flags, in its messages."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -118,13 +121,15 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for scenario in scenarios:
         progress = Progress(not args.no_progress, f"{scenario or 'base'} ")
-        try:
-            results.append(simulate(model, start=args.start, stop=args.until, dt=args.dt,
-                                    method=args.method, overrides=overrides,
-                                    scenario=scenario, runs=args.runs, seed=args.seed,
-                                    progress=progress, keep=keep, save_step=args.save_step))
-        finally:
-            progress.close()
+        with flags_named(FLAGS):
+            try:
+                results.append(simulate(model, start=args.start, stop=args.until,
+                                        dt=args.dt, method=args.method, overrides=overrides,
+                                        scenario=scenario, runs=args.runs, seed=args.seed,
+                                        progress=progress, keep=keep,
+                                        save_step=args.save_step))
+            finally:
+                progress.close()
     names = results[0].names
     for warning in results[0].warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -123,5 +123,6 @@ def format_for(path: str | Path, fmt: str | None = None) -> str:
     suffix = {"gv": "dot", "mermaid": "mmd"}.get(suffix, suffix)
     if suffix not in FORMATS:
         raise LoopError(f"{path}: error: cannot tell the format from the extension "
-                        f"'.{suffix}'; use .svg, .png, .pdf, .dot or .mmd, or --format")
+                        f"'.{suffix}'; use .svg, .png, .pdf, .dot or .mmd, or give the format "
+                        "(fmt='svg')")
     return suffix

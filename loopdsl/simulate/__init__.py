@@ -118,7 +118,7 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
     ensemble = runs is not None
     count = int(runs) if ensemble else 1
     if count < 1:
-        raise LoopError("--runs must be at least 1")
+        raise LoopError(f"runs={runs}: an ensemble needs at least 1 run")
     sampled: dict[str, np.ndarray] = {}
     if ensemble:
         sampled = {k: v for k, v in sample_parameters(model, count, rng).items()

@@ -160,7 +160,7 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     if rows * width * runs * 8 > MAX_BYTES:
         raise LoopError(f"the run would store {rows * width * runs * 8 / 1e9:.1f} GB "
                         f"({rows} times x {width} variables x {runs} runs); record fewer "
-                        "variables (keep=[...], --vars a,b), fewer runs or fewer steps")
+                        "variables (keep=[...]), fewer runs or fewer steps")
     one = prog.one() if runs == 1 else None
     if runs == 1 and one is None:
         log.debug("simulate: a phase uses the general path; the single run steps 2-D rows")

@@ -18,10 +18,14 @@ from typing import Any, Sequence
 import numpy as np
 
 
-def _font_family() -> list[str]:
-    from matplotlib import font_manager
+CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC",
+             "WenQuanYi Zen Hei", "Arial Unicode MS"]
+"""Fonts tried in order for charts, so that Chinese, Japanese and Russian labels show."""
 
-    from loopdsl.dominance_plot import CJK_FONTS
+
+def font_family() -> list[str]:
+    """The installed fonts of :data:`CJK_FONTS` (else matplotlib's sans-serif)."""
+    from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
@@ -50,7 +54,7 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
     names = list(names)
     styles = ["-", "--", ":", "-."]
     units = {first.units.get(n) for n in names}
-    with plt.rc_context({"font.family": _font_family(), "svg.fonttype": "none",
+    with plt.rc_context({"font.family": font_family(), "svg.fonttype": "none",
                          "svg.hashsalt": "loopdsl"}):
         fig, ax = plt.subplots(figsize=(12, 5.6))
         cmap = plt.get_cmap("tab10")

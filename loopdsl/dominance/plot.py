@@ -20,9 +20,6 @@ from typing import Any
 
 import numpy as np
 
-CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC",
-             "WenQuanYi Zen Hei", "Arial Unicode MS"]
-
 
 def plot_dominance(d: Any, *, title: str | None = None, time_unit: str | None = None,
                    labels: dict[str, str] | None = None, fmt: str = "png") -> bytes:
@@ -55,10 +52,10 @@ def plot_dominance(d: Any, *, title: str | None = None, time_unit: str | None = 
                         "'loopdsl[plot]'") from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    family = [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
+    from loopdsl.simulate.plot import font_family
+
+    family = font_family()
     parts = sorted({lp.partition for lp in d.loops}) or [0]
     with plt.rc_context({"font.family": family, "svg.fonttype": "none"}):
         fig, axes = plt.subplots(len(parts), 1, figsize=(10, 3.6 * len(parts) + 0.8),
