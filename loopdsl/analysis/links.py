@@ -37,6 +37,8 @@ from typing import Any, Mapping, NamedTuple
 
 import networkx as nx
 
+from loopdsl.builtins import Kind, Op
+
 DEFAULT_GAIN = 1.0
 """Gain of a declared link that gives none."""
 DEFAULT_DELAY = 1.0
@@ -231,7 +233,9 @@ def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float],
     return float(min(delays))  # the quickest path of the effect
 
 
-_TIMED = frozenset({"smth1", "smth3", "smthn", "delay", "delay1", "delay3", "delayn"})
+_TIMED = frozenset(op.word for op in Op if op.kind is Kind.MEMORY and len(op.params) > 1
+                   and op.params[1].name == "time")
+"""The smooths and delays: their second argument is the time their input is held back."""
 
 
 def _number(model: Any, u: str, v: str, what: str, point: Mapping[str, float] | None

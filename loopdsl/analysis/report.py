@@ -29,6 +29,7 @@ from loopdsl.analysis.links import link_effects
 from loopdsl.analysis.system import (
     MAX_STATES, Lever, leverage, linear_model, per_time, spectral_radius,
 )
+from loopdsl.builtins import RANDOM_FUNCTIONS
 
 FUNNEL_MESSAGE = "funnel: no feedback loop; every customer must be bought again"
 SUSTAIN_TOLERANCE = 1e-9
@@ -169,7 +170,6 @@ def _linearized_growth(model: Any) -> float | None:
     return per_time(rho, float(dt)) if math.isfinite(rho) else None
 
 
-RANDOM_FUNCTIONS = frozenset({"random", "normal", "lognormal", "poisson", "exprnd"})
 
 
 def _needs_simulator(model: Any) -> bool:
