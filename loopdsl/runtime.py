@@ -18,7 +18,8 @@ columns are runs), so one run and an ensemble use the same code.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -120,9 +121,9 @@ class Tables:
         """The arrays of numbers the lookups compute with (to tell they are finite)."""
         return self.X, self.Y, self.slope, self.keys
 
-    def one(self) -> "Tables":
+    def one(self) -> Tables:
         """The same tables for 1-D x (a single run's rows): shares the point arrays."""
-        t = copy.copy(self)
+        t: FlatTables = copy.copy(self)  # type: ignore[assignment]  # its class is set next
         t.__class__ = FlatTables
         t.x0, t.span, t.rows, t.offsets, t.last, t.xlast = (
             a[:, 0] for a in (self.x0, self.span, self.rows, self.offsets, self.last,
@@ -149,6 +150,9 @@ class Tables:
 
 class FlatTables(Tables):
     """:class:`Tables` for 1-D x (:meth:`Tables.one`)."""
+
+    points: np.ndarray  # Y, X and slope stacked: one take for all three
+    after: dict[bool, Any]  # _counting's arrays, made on first use
 
     def __call__(self, x, kind):
         """:meth:`Tables.__call__` for 1-D x (one value per table): the same numbers.
@@ -183,7 +187,7 @@ class FlatTables(Tables):
                                                      self.last - (not discrete))
         start, K, flat_keys = found
         if K is not None:
-            return start + np.add.reduce(K <= key, axis=0, dtype=np.intp)
+            return start + np.add.reduce(key >= K, axis=0, dtype=np.intp)
         if flat_keys is None:  # no point to count: every row has one segment
             return start
         return start + flat_keys.searchsorted(key, "right")

@@ -18,15 +18,26 @@ functions have no slope and make a value unknown (``None``).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from loopdsl.builtins import Op
-from loopdsl.graph import constant_value, equation_of
+from loopdsl.graph import constant_value
 from loopdsl.ir import Apply, Builder, BuildError, Node, Opaque, evaluate
 from loopdsl.ir.evaluate import lookup
-from loopdsl.model import Expr, Lookup, LookupDef, Model, PlainNode, Stock
+from loopdsl.model import (
+    Aux,
+    Constant,
+    Expr,
+    Flow,
+    Lookup,
+    LookupDef,
+    Model,
+    PlainNode,
+    Stock,
+)
 
 
 class Unknown(Exception):
@@ -81,7 +92,7 @@ class Evaluator:
             raise Unknown(node_id)
         self.busy.add(node_id)
         try:
-            if equation_of(node) is not None:
+            if isinstance(node, (Aux, Flow, Constant)) and node.equation is not None:
                 result = self.ir(self.builder.equation(node))
             elif isinstance(node, (Stock, PlainNode)) and node.initial is not None:
                 result = self.expr(node.initial)
@@ -107,8 +118,10 @@ class Evaluator:
             return self.ir(arg)
 
         try:
+            s = self.settings
             return float(evaluate(node, read, memory=lambda call: _steady(call, value),
-                                  **self.settings))
+                                  time=s["time"], dt=s["dt"], start=s["start"],
+                                  stop=s["stop"]))
         except Opaque as err:
             raise Unknown(str(err)) from None
 
@@ -156,8 +169,7 @@ def slope(model: Model, source: str, target: str, point: Mapping[str, float],
         nodes = {n.id: n for n in model.nodes}
     builder = builder if builder is not None else Builder.of(model)
     node = nodes.get(target)
-    equation = equation_of(node) if node is not None else None
-    if equation is None:
+    if not isinstance(node, (Aux, Flow, Constant)) or node.equation is None:
         return None
     x = point.get(source)
     if x is None:

@@ -22,9 +22,20 @@ Apply(op=Op.POW, args=(Ref(name='k'), Num(value=2.0)))
 from loopdsl.ir.build import Builder, BuildError, build, build_model
 from loopdsl.ir.evaluate import Opaque, apply, evaluate, fold
 from loopdsl.ir.nodes import (
-    Apply, Clock, Leaf, Lookup, Node, Num, Read, Ref, RunParam, StepNo, Sum, Where,
+    Apply,
+    Clock,
+    Leaf,
+    Lookup,
+    Node,
+    Num,
+    Read,
+    Ref,
+    RunParam,
+    StepNo,
+    Sum,
+    Where,
 )
 
-__all__ = ["Apply", "BuildError", "Builder", "Clock", "Leaf", "Lookup", "Node", "Num", "Opaque", "Read",
-           "Ref", "RunParam", "StepNo", "Sum", "Where", "apply", "build", "build_model",
+__all__ = ["Apply", "BuildError", "Builder", "Clock", "Leaf", "Lookup", "Node", "Num", "Opaque",
+           "Read", "Ref", "RunParam", "StepNo", "Sum", "Where", "apply", "build", "build_model",
            "evaluate", "fold"]

@@ -17,7 +17,8 @@ Sum(signs=(1, -1), terms=(Ref(name='x'), Num(value=1.0)))
 
 from __future__ import annotations
 
-from typing import Any, Collection, Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from loopdsl import model as m
 from loopdsl.builtins import BINARY, CONSTANTS, FUNCTIONS, Arg, Kind, Op, Setting
@@ -162,4 +163,4 @@ def _add(left: Node, right: Node, sign: int) -> Sum:
     Sum(signs=(1, 1), terms=(Ref(name='b'), Ref(name='c')))
     """
     signs, terms = (left.signs, left.terms) if isinstance(left, Sum) else ((1,), (left,))
-    return Sum(signs + (sign,), terms + (right,))
+    return Sum((*signs, sign), (*terms, right))

@@ -21,14 +21,25 @@ Num(value=7.0)
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from loopdsl import runtime
 from loopdsl.builtins import Kind, Op, Setting
 from loopdsl.ir.nodes import (
-    Apply, Clock, Lookup, Node, Num, Read, Ref, RunParam, StepNo, Sum, Where,
+    Apply,
+    Clock,
+    Lookup,
+    Node,
+    Num,
+    Read,
+    Ref,
+    RunParam,
+    StepNo,
+    Sum,
+    Where,
 )
 
 
@@ -159,8 +170,9 @@ def fold(node: Node, constant: Callable[[Any], Node | None] | None = None,
          settings: Mapping[Setting, Node] | None = None) -> Node:
     """The tree with every operation on numbers done: the folder the simulator's
     lowering and plan use. ``constant(ref)`` may give a read's folded value (a model
-    constant) or None to keep it; ``settings`` the value of DT, STARTTIME... as nodes. A WHERE on a number keeps only the branch it takes.
-    Random draws and memory functions stay.
+    constant) or None to keep it; ``settings`` the value of DT, STARTTIME... as nodes.
+    A WHERE on a number keeps only the branch it takes. Random draws and memory
+    functions stay.
 
     >>> from loopdsl.builtins import Op
     >>> fold(Apply(Op.POW, (Ref("k"), Num(2.0))), lambda ref: Num(-2.0))
@@ -173,13 +185,15 @@ def fold(node: Node, constant: Callable[[Any], Node | None] | None = None,
                 return found if found is not None else e
             case Apply(op, args):
                 new = tuple(f(a) for a in args)
-                if op.kind is Kind.PURE and all(type(a) is Num for a in new):
-                    return Num(float(apply(op, [np.float64(a.value) for a in new])))
+                numbers = [a.value for a in new if type(a) is Num]
+                if op.kind is Kind.PURE and len(numbers) == len(new):
+                    return Num(float(apply(op, [np.float64(v) for v in numbers])))
                 return e if all(x is y for x, y in zip(new, args)) else Apply(op, new)
             case Sum(signs, terms):
                 new = tuple(f(t) for t in terms)
-                if all(type(t) is Num for t in new):
-                    return Num(float(add_up(signs, [np.float64(t.value) for t in new])))
+                values = [t.value for t in new if type(t) is Num]
+                if len(values) == len(new):
+                    return Num(float(add_up(signs, [np.float64(v) for v in values])))
                 return Sum(signs, new)
             case Where(cond, then, orelse):
                 c = f(cond)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from loopdsl.builtins import Op, Setting
 
@@ -110,7 +110,7 @@ class Lookup:
     kind: str = "continuous"
 
 
-Node = Union[Num, Ref, Read, Clock, StepNo, RunParam, Apply, Sum, Where, Lookup]
+Node = Num | Ref | Read | Clock | StepNo | RunParam | Apply | Sum | Where | Lookup
 """Any node of the intermediate form."""
 
 

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -219,9 +220,8 @@ class Emitter:
                     return "X" + self.index(slots)
                 if (lags == lags[0]).all():
                     return f"OUT[b - {int(lags[0])}]" + self.index(slots)
-                L = self.bind("L", lags)
-                I = self.bind("I", slots)
-                return f"OUT[b - {L}, {I}]"
+                lag_name, slot_name = self.bind("L", lags), self.bind("I", slots)
+                return f"OUT[b - {lag_name}, {slot_name}]"
             case Sum(signs, terms):
                 arrays = _arrayish(shape)
                 parts = [self.expr(s, leaves, pos, g, operand=arrays) for s in terms]
@@ -408,8 +408,8 @@ def _leaf_kinds(shape: Any, out: list[Leaf]) -> list[Leaf]:
 def _on_spine(shape: Any) -> bool:
     """Whether a sub-expression is computed in its statement's target (:meth:`Emitter.spine`):
     a chained operation reading some variable or parameter (an array, not a number)."""
-    if not (type(shape) is Sum and len(shape.terms) > 1 or
-            type(shape) is Apply and shape.op in _SPINE):
+    if not ((type(shape) is Sum and len(shape.terms) > 1) or
+            (type(shape) is Apply and shape.op in _SPINE)):
         return False
     return _arrayish(shape)
 
@@ -471,7 +471,7 @@ def merge_groups(groups: list[Group]) -> list[Group]:
         latest[key] = len(made)
         for v in group.outputs:
             producer[v] = len(made)
-        made.append(Group(group.shape, list(group.outputs), [list(l) for l in group.leaves],
+        made.append(Group(group.shape, list(group.outputs), [list(leaf) for leaf in group.leaves],
                           group.plain))
     return made
 

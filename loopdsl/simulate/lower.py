@@ -18,19 +18,41 @@ Sum(signs=(1,), terms=(Apply(op=Op.MUL, args=(Num(value=2.0), Read(var=0, lag=1)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from loopdsl.builtins import Kind, Op, Setting
 from loopdsl.errors import Diagnostic, LoopError, did_you_mean
 from loopdsl.ir import (
-    Apply, Builder, BuildError, Clock, Lookup, Node, Num, Read, Ref, RunParam, StepNo, Sum,
-    Where, fold,
+    Apply,
+    Builder,
+    BuildError,
+    Clock,
+    Lookup,
+    Node,
+    Num,
+    Read,
+    Ref,
+    RunParam,
+    StepNo,
+    Sum,
+    Where,
+    fold,
 )
 from loopdsl.model import (
-    Aux, Call, Constant, Expr, Flow, Link, LookupDef, Model, PlainNode, Stock,
+    Aux,
+    Call,
+    Constant,
+    Expr,
+    Flow,
+    Link,
+    LookupDef,
+    Model,
+    PlainNode,
+    Stock,
 )
 
 IR = Node
@@ -479,7 +501,7 @@ class Lowerer(Builder):
         n = self.fold(e.args[2])
         if n is None or not math.isfinite(n):
             raise _error(self.model, f"{e.func.upper()}: the order n must be a number", e.pos)
-        return max(1, int(round(n)))
+        return max(1, round(n))
 
     def _material(self, e: Call, n: int, init_arg: int) -> IR:
         source = self.expr(e.args[0])
@@ -515,10 +537,10 @@ class Lowerer(Builder):
 
     def mem_delay(self, e: Call) -> IR:
         time = self.fold(e.args[1])
-        if time is None:
+        if time is None or not math.isfinite(time):
             raise _error(self.model, "DELAY: the delay time must be a number or a constant "
                          "(use DELAY1 or DELAY3 for a varying time)", e.pos)
-        steps = max(0, int(round(time / self.dt)))
+        steps = max(0, round(time / self.dt))
         init = self.expr(e.args[2]) if len(e.args) > 2 else None
         return self._pipeline(self.expr(e.args[0]), steps, init, "delay")
 
