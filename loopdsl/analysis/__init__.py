@@ -10,7 +10,14 @@ Plain functions of the graph ``G`` (networkx style); the model methods
 """
 
 from loopdsl.analysis.cycles import (
-    Loop, LoopList, canonical, cycle_time, find_loops, growth_of, iter_loops, loop_gain,
+    Loop,
+    LoopList,
+    canonical,
+    cycle_time,
+    find_loops,
+    growth_of,
+    iter_loops,
+    loop_gain,
 )
 from loopdsl.analysis.links import DEFAULT_DELAY, DEFAULT_GAIN, LinkEffect, link_effects
 

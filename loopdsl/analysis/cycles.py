@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain, repeat
-from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
-
-import numpy as np
+from typing import Any, NamedTuple
 
 import networkx as nx
+import numpy as np
 
 from loopdsl.analysis.johnson import sorted_cycles
 from loopdsl.analysis.links import LinkEffect, link_effects
@@ -277,7 +277,7 @@ def _through_cycles(H: nx.DiGraph, max_length: int | None,
         if succ == through:
             continue
         for path in nx.all_simple_paths(sub, succ, through, cutoff=cutoff):
-            yield [through] + path[:-1]
+            yield [through, *path[:-1]]
 
 
 def iter_loops(G: nx.DiGraph, *, max_length: int | None = None, through: str | None = None,
@@ -395,7 +395,7 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
                         f"(max_length={max_length})" if cyclic else None)
     if through is not None and through not in order:
         raise KeyError(through)
-    found = None
+    found: Mapping[int, list[int] | np.ndarray] | None = None
     started = time.monotonic()
     if _FAST and through is None and max_length is None:
         # the fast search (loopdsl.analysis.johnson) meets every loop in sorted order, but
@@ -412,9 +412,10 @@ def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,
                   else _raw_cycles(H, max_length, order[through]))
         raw, truncated, reason = _collect(stream, max_loops, time_budget, started)
         raw.sort()  # lexicographic, as the fast search gives them
-        found = {}
+        flat: dict[int, list[int]] = {}
         for c in raw:
-            found.setdefault(len(c), []).extend(c)
+            flat.setdefault(len(c), []).extend(c)
+        found = flat
         del raw
     if not truncated and max_length is not None and _has_longer(G, max_length, through):
         truncated = True
@@ -477,16 +478,19 @@ class _Blocks:
     """
 
     def __init__(self, by_length: Mapping[int, list[int] | np.ndarray], n: int):
-        self.arrays: list[tuple[int, np.ndarray]] = [
-            (L, by_length[L] if isinstance(by_length[L], np.ndarray)
-             else _int_array(by_length[L], n).reshape(-1, L)) for L in sorted(by_length)]
+        self.arrays: list[tuple[int, np.ndarray]] = []
+        for L in sorted(by_length):
+            block = by_length[L]
+            if not isinstance(block, np.ndarray):
+                block = _int_array(block, n).reshape(-1, L)
+            self.arrays.append((L, block))
 
     def find(self, path: tuple[int, ...]) -> int | None:
         """Position of one cycle in the sorted order (None if absent)."""
         at = 0
         for L, A in self.arrays:
-            if L == len(path):
-                hit = np.flatnonzero((A == np.array(path)).all(axis=1))
+            if len(path) == L:
+                hit = np.flatnonzero((np.array(path) == A).all(axis=1))
                 return at + int(hit[0]) if hit.size else None
             at += len(A)
         return None
@@ -500,7 +504,7 @@ def _int_array(values: list[int], n: int) -> np.ndarray:
     return np.fromiter(values, dtype=np.intp, count=len(values))
 
 
-def _block_figures(A: np.ndarray, n: int, table: np.ndarray, sign: np.ndarray,
+def _block_figures(A: np.ndarray, n: int, table: np.ndarray | _SearchTable, sign: np.ndarray,
                    gain: np.ndarray, delay: np.ndarray, into: np.ndarray
                    ) -> tuple[np.ndarray, ...]:
     """(polarity code 0 R / 1 B / 2 U, gain, cycle time, stocks) of loops of one length."""
@@ -516,7 +520,7 @@ def _block_figures(A: np.ndarray, n: int, table: np.ndarray, sign: np.ndarray,
     return code, g, d, stocks
 
 
-def _records(by_length: Mapping[int, list[int]], names: Sequence[str],
+def _records(by_length: Mapping[int, list[int] | np.ndarray], names: Sequence[str],
              effects: Mapping[tuple[str, str], LinkEffect], dt: float,
              declared: Mapping[tuple[int, ...], _Declared]) -> list[Loop]:
     """Value, sort and number integer cycles (``{length: flat}``, each cycle from its
@@ -526,6 +530,7 @@ def _records(by_length: Mapping[int, list[int]], names: Sequence[str],
     n = len(names)
     blocks = _Blocks(by_length, n)
     keys, sign, gain, delay, into = _edge_arrays(effects, names)
+    table: np.ndarray | _SearchTable
     if n <= 2048:  # a dense table of link numbers: one gather instead of a binary search
         table = np.zeros(n * n, dtype=np.intp)
         table[keys] = np.arange(keys.size)

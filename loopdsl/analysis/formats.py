@@ -18,7 +18,8 @@ import io
 import json
 import math
 import unicodedata
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from loopdsl.analysis.report import FUNNEL_MESSAGE, LoopReport
 

@@ -20,14 +20,14 @@ shortest loop), so one very long loop costs one search, not one per link.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
-from loopdsl.analysis.cycles import Loop, LoopList, _figures, _number, canonical
+from loopdsl.analysis.cycles import Loop, LoopList, _Declared, _figures, _number, canonical
 from loopdsl.analysis.cycles import _declared as declared_loops
 from loopdsl.analysis.links import LinkEffect, link_effects
-
 
 EXACT_UP_TO = 64
 """Loops up to this many links are chosen strictly in rounds of doubling length."""
@@ -175,7 +175,7 @@ def independent_loops(G: nx.DiGraph, *, declared: Iterable[Any] | None = None,
         effects = link_effects(G)
     order = {n: i for i, n in enumerate(G)}
     dt = G.graph.get("step") or 1.0
-    by_path = {}
+    by_path: dict[tuple[str, ...], _Declared] = {}
     for d in declared_loops(declared):
         if d.path and all(n in order for n in d.path):
             by_path.setdefault(canonical(d.path, order), d)

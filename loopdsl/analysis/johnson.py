@@ -17,10 +17,9 @@ from __future__ import annotations
 import sys
 import time
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-
 
 CHECK = 1024  # cycles between looks at the clock
 
@@ -138,7 +137,7 @@ def cycles_by_length(succ: Sequence[Sequence[int]], limit: int | None = None,
 
 
 def sorted_cycles(succ: Sequence[Sequence[int]], limit: int | None = None,
-                  deadline: float | None = None) -> dict[int, list[int] | np.ndarray] | None:
+                  deadline: float | None = None) -> Mapping[int, list[int] | np.ndarray] | None:
     """:func:`cycles_by_length`, or ``{length: (cycles x length) array}``, each cycle from
     its smallest node, lexicographic within a length, searched busiest node first.
 
@@ -167,7 +166,7 @@ def sorted_cycles(succ: Sequence[Sequence[int]], limit: int | None = None,
     if found is None:
         return None
     node = np.array(busy, dtype=np.intp)  # search rank -> node
-    result = {}
+    result: dict[int, list[int] | np.ndarray] = {}
     for L, flat in found.items():
         A = node[np.asarray(flat, dtype=np.intp).reshape(-1, L)]
         first = A.argmin(axis=1)  # turn each row to start at its smallest node

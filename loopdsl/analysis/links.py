@@ -33,7 +33,8 @@ LinkEffect(sign=1, gain=1.0, delay=1.0, into_stock=0, modelled=True)
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -228,9 +229,10 @@ def memory_delay(model: Any, u: str, v: str, point: Mapping[str, float],
         visit(equation, 0.0)
     if not delays:
         return 0.0
-    if any(d is None for d in delays):
+    known = [d for d in delays if d is not None]
+    if len(known) < len(delays):
         return None
-    return float(min(delays))  # the quickest path of the effect
+    return float(min(known))  # the quickest path of the effect
 
 
 _TIMED = frozenset(op.word for op in Op if op.kind is Kind.MEMORY and len(op.params) > 1

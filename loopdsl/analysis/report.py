@@ -27,7 +27,12 @@ from loopdsl.analysis.cycles import LoopList, find_loops
 from loopdsl.analysis.independent import independent_loops
 from loopdsl.analysis.links import link_effects
 from loopdsl.analysis.system import (
-    MAX_STATES, Lever, leverage, linear_model, per_time, spectral_radius,
+    MAX_STATES,
+    Lever,
+    leverage,
+    linear_model,
+    per_time,
+    spectral_radius,
 )
 from loopdsl.builtins import RANDOM_FUNCTIONS
 
@@ -149,7 +154,7 @@ def hubs(loops: LoopList, labels: dict[str, str], top: int = 5
 def _linearized_growth(model: Any) -> float | None:
     """rho(J) ** (1 / dt) from the simulator's ``linearize`` if it exists, else None."""
     try:
-        from loopdsl.simulate import linearize  # type: ignore[attr-defined]
+        from loopdsl.simulate import linearize
     except ImportError:
         return None
     try:

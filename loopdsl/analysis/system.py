@@ -31,8 +31,9 @@ simple eigenvalue).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -79,7 +80,7 @@ def lag_steps(delay: float, dt: float) -> int:
     if not steps < MAX_LAG:
         raise ValueError(f"a delay of {delay:g} is {steps:g} steps of {dt:g}: more than "
                          f"{MAX_LAG} steps, too long to linearise")
-    return max(1, int(round(steps)))
+    return max(1, round(steps))
 
 
 def linear_model(G: nx.DiGraph, effects: Mapping[tuple[str, str], LinkEffect] | None = None,
@@ -463,7 +464,7 @@ def _pct(lin: LinearModel, idx: int, rho: float, coef: float | None = None,
     t = lin.terms[idx]
     changed = Term(t.target, t.source, t.lag if lag is None else lag,
                    t.coef if coef is None else coef, t.link)
-    other = LinearModel(lin.names, lin.dt, lin.terms[:idx] + [changed] + lin.terms[idx + 1:])
+    other = LinearModel(lin.names, lin.dt, [*lin.terms[:idx], changed, *lin.terms[idx + 1:]])
     new = _rho(other)
     if math.isnan(new):
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from loopdsl.files import atomic_write, load_source
 from loopdsl.model import Model

@@ -18,6 +18,7 @@ import sys
 from loopdsl.files import atomic_write
 from loopdsl.model import Model
 
+
 def schema_text() -> str:
     """The model's JSON Schema (draft 2020-12) as indented JSON text."""
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Model.json_schema()}

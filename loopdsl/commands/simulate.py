@@ -203,9 +203,9 @@ def _table(r: Any, names: list[str]) -> str:
         heading = f"{r.title or 'run'}"
     if r.scenario:
         heading += f" — scenario {r.scenario}"
-    header = ["time"] + list(names)
+    header = ["time", *names]
     body = [[_fmt(t)] + [_fmt(c[k]) for c in columns] for k, t in enumerate(r.time)]
-    widths = [max(cells(row[i]) for row in [header] + body) for i in range(len(header))]
+    widths = [max(cells(row[i]) for row in [header, *body]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
         return "  ".join(" " * (w - cells(v)) + v for v, w in zip(row, widths)).rstrip()

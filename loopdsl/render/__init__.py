@@ -38,8 +38,8 @@ class _Prepared:
         self.G = G = model.graph
         loops, self.signs = loops_and_signs(model, G, limit=max(options.max_loops, 1))
         if options.highlight and options.highlight not in {lp.id for lp in loops}:
-            loops = [_find_loop(model, G, options.highlight)] + \
-                loops[: max(options.max_loops - 1, 0)]
+            loops = [_find_loop(model, G, options.highlight),
+                     *loops[: max(options.max_loops - 1, 0)]]
         has_groups = any(G.nodes[n].get("group") for n in G)
         self.engine = choose_engine(options.layout, len(G), loops, has_groups)
         if not options.loops:  # no markers, except the highlighted loop's

@@ -21,14 +21,15 @@ a [label=<A &amp; B>
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import graphviz
 import networkx as nx
 
 from loopdsl.expr import references
-from loopdsl.model import Flow, Model, Stock
-from loopdsl.render.escape import html_label, html_lines, html_text
+from loopdsl.model import Flow, Model
+from loopdsl.render.escape import html_label, html_text
 from loopdsl.render.loopmarks import DrawnLoop
 from loopdsl.render.options import DiagramOptions
 from loopdsl.render.themes import FONT, Theme, theme

@@ -15,8 +15,8 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import graphviz
 import numpy as np
@@ -98,10 +98,10 @@ def read_layout(laid_out: str) -> Layout:
             if key in edge:
                 x, y = (float(v) for v in edge[key].split(",")[:2])
                 points.append((x, y))
-    bb = [float(v) for v in data.get("bb", "0,0,0,0").split(",")]
+    x0, y0, x1, y1 = (float(v) for v in data.get("bb", "0,0,0,0").split(","))
     return Layout(centers, np.array(boxes, dtype=float).reshape(-1, 4),
                   np.vstack([np.array(points, dtype=float).reshape(-1, 2), _sample(segments)]),
-                  tuple(bb), delayed)
+                  (x0, y0, x1, y1), delayed)
 
 
 def _text_half_size(label: str, size: float = 12.0) -> tuple[float, float]:

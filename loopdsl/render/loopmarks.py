@@ -14,8 +14,9 @@ its polarity (``R``, ``B`` or ``?`` when a sign on it is unknown).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 

@@ -20,7 +20,7 @@ flowchart TB
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 import networkx as nx
 

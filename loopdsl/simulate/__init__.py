@@ -16,8 +16,9 @@ The model is lowered to flat equations (:mod:`.lower`), ordered and grouped by s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ def simulate(model: Model, start: float | None = None, stop: float | None = None
     merged.update(overrides or {})
     rng = np.random.default_rng(seed)
     ensemble = runs is not None
-    count = int(runs) if ensemble else 1
+    count = 1 if runs is None else int(runs)
     if count < 1:
         raise LoopError(f"runs={runs}: an ensemble needs at least 1 run")
     sampled: dict[str, np.ndarray] = {}
@@ -182,13 +183,15 @@ def collect(c: Compiled, out: np.ndarray, scenario: str | None,
         values = values[::every]
         times = times[::every]
     time_unit = model.time.unit if model.time else None
-    common = dict(meta=partial(_meta, model), warnings=c.system.warnings,
-                  scenario=scenario, title=model.title or model.name, time_unit=time_unit)
+    meta = partial(_meta, model)
+    title = model.title or model.name
     if sampled is None:
-        return SimulationResult(times, names, values[:, :, 0], method=c.method,
-                                dt=c.system.dt, **common)
-    return EnsembleResult(times, names, values, parameters=sampled, seed=seed,
-                          method=c.method, dt=c.system.dt, **common)
+        return SimulationResult(times, names, values[:, :, 0], warnings=system.warnings,
+                                scenario=scenario, title=title, time_unit=time_unit,
+                                method=c.method, dt=system.dt, meta=meta)
+    return EnsembleResult(times, names, values, warnings=system.warnings, scenario=scenario,
+                          title=title, time_unit=time_unit, parameters=sampled, seed=seed,
+                          method=c.method, dt=system.dt, meta=meta)
 
 
 def simulate_scenarios(model: Model, scenarios: list[str | None] | None = None,

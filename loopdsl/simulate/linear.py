@@ -18,7 +18,8 @@ delays) and, for each variable read through a delay of up to ``k`` steps, its pr
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any
 
 import numpy as np
 
@@ -33,39 +34,15 @@ def _write(text: str, path_or_buffer: str | Path | IO[str] | None) -> str | None
     if path_or_buffer is None:
         return text
     if hasattr(path_or_buffer, "write"):
-        path_or_buffer.write(text)  # type: ignore[union-attr]
+        path_or_buffer.write(text)
         return None
     from loopdsl.files import atomic_write
 
-    atomic_write(path_or_buffer, text)  # type: ignore[arg-type]
+    atomic_write(path_or_buffer, text)
     return None
 
 
 Meta = tuple[dict[str, str], dict[str, "str | None"], dict[str, str]]
-
-
-def _describe(result: Any, time: np.ndarray, names: Sequence[str], data: np.ndarray,
-              labels: dict[str, str] | None, units: dict[str, str | None] | None,
-              warnings: Sequence[str], scenario: str | None, title: str | None,
-              time_unit: str | None, method: str, dt: float,
-              kinds: dict[str, str] | None, meta: Callable[[], Meta] | None = None) -> None:
-    """Set what a single run and an ensemble both carry: the series and their labels.
-
-    ``meta``, when given, makes the labels, units and kinds not given on first use
-    (reading them from a big model's node objects costs more than the run's results).
-    """
-    result.time = time
-    result.names = list(names)
-    result._column = {n: k for k, n in enumerate(result.names)}
-    result.data = data
-    result._meta = meta
-    result._labels, result._units, result._kinds = labels or None, units, kinds
-    result.warnings = list(warnings)
-    result.scenario = scenario
-    result.title = title
-    result.time_unit = time_unit
-    result.method = method
-    result.dt = dt
 
 
 def _made_on_first_read(attribute: str, doc: str) -> property:
@@ -83,13 +60,31 @@ def _made_on_first_read(attribute: str, doc: str) -> property:
 
 
 class _Described:
-    """The labels, units and kinds of a result's variables, made when first read."""
+    """What a single run and an ensemble both carry: the series and their labels; the
+    labels, units and kinds of the variables are made when first read."""
 
-    _meta: Callable[[], Meta] | None
-    _labels: dict[str, str] | None
-    _units: dict[str, str | None] | None
-    _kinds: dict[str, str] | None
-    names: list[str]
+    def __init__(self, time: np.ndarray, names: Sequence[str], data: np.ndarray,
+                 labels: dict[str, str] | None, units: dict[str, str | None] | None,
+                 warnings: Sequence[str], scenario: str | None, title: str | None,
+                 time_unit: str | None, method: str, dt: float,
+                 kinds: dict[str, str] | None, meta: Callable[[], Meta] | None = None) -> None:
+        """``meta``, when given, makes the labels, units and kinds not given on first use
+        (reading them from a big model's node objects costs more than the run's results).
+        """
+        self.time = time
+        self.names = list(names)
+        self._column = {n: k for k, n in enumerate(self.names)}
+        self.data = data
+        self._meta = meta
+        self._labels: dict[str, str] | None = labels or None
+        self._units = units
+        self._kinds = kinds
+        self.warnings = list(warnings)
+        self.scenario = scenario
+        self.title = title
+        self.time_unit = time_unit
+        self.method = method
+        self.dt = dt
 
     def _fill(self) -> None:
         made: Meta = self._meta() if self._meta is not None else ({}, {}, {})
@@ -122,8 +117,8 @@ class SimulationResult(_Described):
                  title: str | None = None, time_unit: str | None = None,
                  method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None,
                  meta: Callable[[], Meta] | None = None):
-        _describe(self, time, names, data, labels, units, warnings, scenario, title,
-                  time_unit, method, dt, kinds, meta)  # data: (times, variables)
+        super().__init__(time, names, data, labels, units, warnings, scenario, title,
+                         time_unit, method, dt, kinds, meta)  # data: (times, variables)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name.lower() == "time" and name not in self._column:
@@ -131,7 +126,7 @@ class SimulationResult(_Described):
         try:
             return self.data[:, self._column[name]]
         except KeyError:
-            from loopdsl.errors import LoopError, did_you_mean
+            from loopdsl.errors import did_you_mean
 
             hint = did_you_mean(name, self.names)
             raise KeyError(f"no variable '{name}'" + (f"; {hint}" if hint else "")) from None
@@ -146,7 +141,7 @@ class SimulationResult(_Described):
         return (f"<SimulationResult {len(self.names)} variables x {len(self.time)} times"
                 + (f", scenario {self.scenario}" if self.scenario else "") + ">")
 
-    def select(self, names: Sequence[str]) -> "SimulationResult":
+    def select(self, names: Sequence[str]) -> SimulationResult:
         """The same result restricted to some variables."""
         for n in names:
             self[n]
@@ -160,7 +155,7 @@ class SimulationResult(_Described):
         no path or buffer is given."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["time"] + self.names)
+        writer.writerow(["time", *self.names])
         for k, t in enumerate(self.time):
             writer.writerow([_number(t)] + [_number(v) for v in self.data[k]])
         return _write(out.getvalue(), path_or_buffer)
@@ -206,8 +201,8 @@ class EnsembleResult(_Described):
                  parameters: dict[str, np.ndarray] | None = None, seed: int | None = None,
                  method: str = "euler", dt: float = 1.0, kinds: dict[str, str] | None = None,
                  meta: Callable[[], Meta] | None = None):
-        _describe(self, time, names, data, labels, units, warnings, scenario, title,
-                  time_unit, method, dt, kinds, meta)  # data: (times, variables, runs)
+        super().__init__(time, names, data, labels, units, warnings, scenario, title,
+                         time_unit, method, dt, kinds, meta)  # data: (times, variables, runs)
         self.parameters = parameters or {}
         self.seed = seed
 

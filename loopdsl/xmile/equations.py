@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from itertools import pairwise
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS
 from loopdsl.construct import make_binary, make_call, make_if, make_name, make_num, make_unary
@@ -178,8 +179,8 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     if len(keys) == 2 and keys[0] is _NUM:  # a constant: most equations of a big model
         return _number(texts[0], offsets[0], where)
     shape = tuple(keys)
-    plan = _PLANS.get(shape, _UNSEEN)
-    if plan is not _UNSEEN and plan is not None:  # parsed before: replay what the parser did
+    plan = _PLANS.get(shape)
+    if plan is not None:  # parsed before: replay what the parser did
         return _replay(plan, texts, offsets, resolve, where)
     try:
         expr = _parse(keys, texts, offsets, resolve, resolve_call, where)
@@ -191,7 +192,7 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
     if 2 * len(keys) > MAX_DEPTH and _depth(expr) > MAX_DEPTH:
         raise EquationError(f"the equation is nested too deeply (more than {MAX_DEPTH} "
                             "levels)", 0, "split it into several auxiliaries")
-    if plan is _UNSEEN:
+    if shape not in _PLANS:  # a shape with calls stays None: it is never replayed
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[shape] = _plan(keys, texts, offsets, resolve)
@@ -202,18 +203,19 @@ def parse_equation(text: str, resolve: Resolver, resolve_call: Resolver | None =
 # For a shape without calls the tree depends on the keys alone, so the parser's work is
 # kept as a plan, in postfix order: (kind, operator, token index). Names and numbers are
 # read in token order when it is replayed, so an error is the one the parser would raise.
-_PLANS: dict[tuple[str, ...], "tuple[tuple[str, str, int], ...] | None"] = {}
+_PLANS: dict[tuple[str, ...], tuple[tuple[str, str, int], ...] | None] = {}
 _MAX_PLANS = 2048
-_UNSEEN = object()
 
 
 def _plan(keys: list[str], texts: list[str], offsets: list[int],
-          resolve: Resolver) -> "tuple[tuple[str, str, int], ...] | None":
+          resolve: Resolver) -> tuple[tuple[str, str, int], ...] | None:
     """The plan of an equation the parser has just read, or None for one with calls."""
-    for key, after in zip(keys, keys[1:]):
+    for key, after in pairwise(keys):
         if after == "(" and (key is _NAME or key == "mod"):
             return None  # LOOKUP(t, x), IF_THEN_ELSE(...), PI(): the tree depends on names
-    tree = _parse(keys, texts, offsets, resolve, None, lambda offset: offset)  # type: ignore
+    # Positions are the tokens' offsets here (a Pos elsewhere): they find each node's token.
+    tree = _parse(keys, texts, offsets, resolve, None,
+                  lambda offset: offset)  # type: ignore[arg-type, return-value]
     token = {offset: k for k, offset in enumerate(offsets)}
     plan: list[tuple[str, str, int]] = []
     stack: list[tuple[Expr, bool]] = [(tree, False)]
@@ -231,7 +233,7 @@ def _plan(keys: list[str], texts: list[str], offsets: list[int],
     return tuple(plan)
 
 
-def _replay(plan: "tuple[tuple[str, str, int], ...]", texts: list[str], offsets: list[int],
+def _replay(plan: tuple[tuple[str, str, int], ...], texts: list[str], offsets: list[int],
             resolve: Resolver, where: Callable[[int], Pos | None]) -> Expr:
     """Build the tree of a plan for this equation's names and numbers."""
     stack: list[Expr] = []
@@ -304,7 +306,7 @@ def _parse(keys: list[str], texts: list[str], offsets: list[int], resolve: Resol
         if level <= _NOT_LEVEL and keys[i] == "not":
             start = offsets[i]
             i += 1
-            left = make_unary("not", binary(_NOT_LEVEL), where(start))
+            left: Expr = make_unary("not", binary(_NOT_LEVEL), where(start))
         else:
             left = unary()
         while True:

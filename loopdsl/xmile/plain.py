@@ -34,7 +34,18 @@ from typing import Any
 from loopdsl.errors import LoopError, Source
 from loopdsl.graph import constant_value
 from loopdsl.model import (
-    Aux, Binary, Call, Constant, Expr, Flow, If, Model, Name, Num, PlainNode, Stock,
+    Aux,
+    Binary,
+    Call,
+    Constant,
+    Expr,
+    Flow,
+    If,
+    Model,
+    Name,
+    Num,
+    PlainNode,
+    Stock,
 )
 from loopdsl.xmile.names import canonical
 
@@ -164,7 +175,8 @@ def expand_plain_nodes(model: Model) -> Model:
                 nodes.append(flow)
         else:
             nodes.append(node)
-    for stock in [n for n in nodes if isinstance(n, Stock) and n.capacity is not None]:
+    capped = [(n, n.capacity) for n in nodes if isinstance(n, Stock) and n.capacity is not None]
+    for stock, capacity in capped:
         # The capacity scales what the stock takes in, not what its sources give up nor
         # the flows' own values: the inflows are rerouted through one generated flow.
         into = [f for f in flows if f.target == stock.id]
@@ -174,7 +186,7 @@ def expand_plain_nodes(model: Model) -> Model:
                 total = _add(total, Name(name=f.id))
                 f.target = None
             room = Call(func="max", args=[_num(0), Binary(op="-", left=_num(1), right=Binary(
-                op="/", left=Name(name=stock.id), right=stock.capacity))])
+                op="/", left=Name(name=stock.id), right=capacity))])
             assert total is not None
             flow = Flow(id=fresh(f"{stock.id}_capped_inflow"), equation=_mul(total, room),
                         target=stock.id, description=f"the inflows of {stock.id} times its "

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,8 +37,26 @@ from loopdsl.construct import constructor, from_dict, make_pos
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import walk
 from loopdsl.model import (
-    Assignment, Aux, Call, Constant, Distribution, Expr, Flow, Group, Link, Lookup, LookupDef,
-    LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec,
+    Assignment,
+    Aux,
+    Call,
+    Constant,
+    Distribution,
+    Expr,
+    Flow,
+    Group,
+    Link,
+    Lookup,
+    LookupDef,
+    LoopDecl,
+    Model,
+    Name,
+    Num,
+    PlainNode,
+    Pos,
+    Scenario,
+    Stock,
+    TimeSpec,
 )
 from loopdsl.printer import KEYWORDS
 from loopdsl.xmile.equations import EquationError, parse_equation
@@ -99,11 +118,11 @@ class Reader:
         if len(models) > 1:
             self.unsupported("modules (more than one model)", models[1])
         header = root.find("header")
-        title = None
-        if header is not None and header.find("name") is not None:
-            title = " ".join(header.find("name").text.split()) or None  # type: ignore[union-attr]
+        name_el = header.find("name") if header is not None else None
+        title = (" ".join(name_el.text.split()) or None) if name_el is not None else None
         name = IdentifierMaker()(title or Path(self.file).stem or "model")  # its own namespace
-        model = Model(name=name, title=title if title != name else None, pos=Pos(line=root.line, column=root.column))
+        model = Model(name=name, title=title if title != name else None,
+                      pos=Pos(line=root.line, column=root.column))
         specs = root.find("sim_specs")
         if specs is not None:
             model.time, model.method = self.sim_specs(specs)
@@ -177,10 +196,14 @@ class Reader:
                     model.description = el.text
                 elif el.tag == "link":
                     a = el.attrib
+                    source, target = self.ref(a.get("from", ""), el), self.ref(a.get("to", ""), el)
+                    match a.get("polarity"):
+                        case "+" | "-" | "?" as sign:
+                            pass
+                        case _:
+                            self.fail("a link's polarity must be +, - or ?", el)
                     model.links.append(Link(
-                        source=self.ref(a.get("from", ""), el), target=self.ref(a.get("to", ""), el),
-                        polarity=a.get("polarity", "+") if a.get("polarity") in ("+", "-", "?")
-                        else self.fail("a link's polarity must be +, - or ?", el),
+                        source=source, target=target, polarity=sign,
                         gain=self.attr_expr(el, "gain"), delay=self.attr_expr(el, "delay"),
                         label=a.get("label"), pos=pos))
                 elif el.tag == "loop":
@@ -188,7 +211,8 @@ class Reader:
                     model.loops.append(LoopDecl(
                         id=self.declared_id(el, "loop"), title=el.attrib.get("title"),
                         path=[self.ref(p, el) for p in el.text.split()],
-                        polarity=polarity if polarity in ("R", "B") else None, pos=pos))
+                        polarity="R" if polarity == "R" else "B" if polarity == "B" else None,
+                        pos=pos))
                 elif el.tag == "scenario":
                     scenario = Scenario(id=self.declared_id(el, "scenario"),
                                         title=el.attrib.get("title"), pos=pos)
@@ -205,9 +229,11 @@ class Reader:
                         args = [math.nan]
                     if not all(math.isfinite(a) for a in args):
                         self.fail("<loopdsl:vary> args must be numbers", el)
-                    dist = el.attrib.get("dist")
-                    if dist not in _ARG_COUNTS:
-                        self.fail(f"unknown distribution {dist!r}", el)
+                    match el.attrib.get("dist"):
+                        case "uniform" | "normal" | "triangular" as dist:
+                            pass
+                        case other:
+                            self.fail(f"unknown distribution {other!r}", el)
                     if len(args) != _ARG_COUNTS[dist]:
                         self.fail(f"{dist} takes {_ARG_COUNTS[dist]} numbers, got {len(args)}",
                                   el)
@@ -245,7 +271,7 @@ class Reader:
 
     # -- variables ------------------------------------------------------------
     def variables(self, xmodel: XNode, model: Model) -> None:
-        containers = [xmodel] + xmodel.findall("variables")  # old and new layouts
+        containers = [xmodel, *xmodel.findall("variables")]  # old and new layouts
         elements: list[XNode] = []
         groups: list[XNode] = []
         self.generated = set()
@@ -416,7 +442,7 @@ class Reader:
             return make_pos(line, column + offset)
 
         if "\n" in text:
-            def where(offset: int) -> Pos:  # noqa: F811 - a position past a line break
+            def where(offset: int) -> Pos:
                 newlines = text.count("\n", 0, offset)
                 if newlines:
                     return make_pos(eqn.text_line + newlines,
@@ -478,7 +504,7 @@ class Reader:
                 self.fail("<xscale> needs numeric min and max attributes", xscale)
             n = len(ys)
             xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
-        if any(b < a for a, b in zip(xs, xs[1:])):
+        if any(b < a for a, b in pairwise(xs)):
             self.fail("graphical function x points must be in ascending order", xpts or gf)
         kind = gf.attrib.get("type", "").strip().lower()
         if not kind:

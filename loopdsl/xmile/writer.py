@@ -26,8 +26,22 @@ from loopdsl.errors import LoopError, Source
 from loopdsl.expr import format_number
 from loopdsl.files import atomic_write
 from loopdsl.model import (
-    Aux, Binary, Call, Constant, Expr, Flow, If, Lookup, LookupDef, Model, Name, Num,
-    PlainNode, Stock, TimeSpec, Unary,
+    Aux,
+    Binary,
+    Call,
+    Constant,
+    Expr,
+    Flow,
+    If,
+    Lookup,
+    LookupDef,
+    Model,
+    Name,
+    Num,
+    PlainNode,
+    Stock,
+    TimeSpec,
+    Unary,
 )
 from loopdsl.xmile.names import canonical
 from loopdsl.xmile.reader import LOOPDSL_NS
@@ -77,8 +91,8 @@ def _fmt(expr: Expr) -> tuple[str, int]:
         inner, prec = _fmt(expr.operand)
         if prec < _ATOM:
             inner = f"({inner})"
-        op = "NOT " if expr.op == "not" else expr.op
-        return f"{op}{inner}", 6
+        sign = "NOT " if expr.op == "not" else expr.op
+        return f"{sign}{inner}", 6
     if isinstance(expr, Binary):
         prec = _PREC[expr.op]
         left, lp = _fmt(expr.left)
@@ -181,6 +195,9 @@ def _check_names(model: Model) -> None:
         seen[key] = node.id
 
 
+_VARIABLE_TAGS: dict[type, str] = {Stock: "stock", Flow: "flow", Aux: "aux", Constant: "aux"}
+
+
 def _variable(out: _Out, node: Any, flows: list[Flow], original: Any) -> None:
     if isinstance(node, LookupDef):
         out.add(3, f"<gf{_attrs(name=node.id, type=_gf_type(node.lookup))}>")
@@ -188,7 +205,7 @@ def _variable(out: _Out, node: Any, flows: list[Flow], original: Any) -> None:
         _points(out, node.lookup, 4)
         out.add(3, "</gf>")
         return
-    tag = {Stock: "stock", Flow: "flow", Aux: "aux", Constant: "aux"}.get(type(node))
+    tag = _VARIABLE_TAGS.get(type(node))
     if tag is None:  # pragma: no cover - plain nodes are expanded before this
         raise TypeError(f"cannot write {node.kind} '{node.id}' as XMILE")
     out.add(3, f"<{tag}{_attrs(name=node.id)}>")

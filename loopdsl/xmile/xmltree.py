@@ -12,7 +12,7 @@ entities and entity-expansion bombs) are refused; nothing is ever fetched.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 from xml.parsers import expat
 
 from loopdsl.errors import LoopError, Source
@@ -40,7 +40,7 @@ class XNode:
     column: int
     # A list once the element has a child; until then one shared empty tuple (most
     # elements of a model are leaves: <eqn>, <inflow>, ...).
-    children: "list[XNode] | tuple[()]"
+    children: list[XNode] | tuple[()]
     text: str
     text_line: int
     text_column: int
@@ -51,11 +51,11 @@ class XNode:
     # element for several children; and by (namespace, tag), built on the first find_ns()
     # that needs it (most elements have none but XMILE children). Reset both (None) after
     # changing ``children`` of an element already searched.
-    _index: "dict[str, XNode] | None"
-    _qualified: "dict[tuple[str, str], XNode] | None"
+    _index: dict[str, XNode] | None
+    _qualified: dict[tuple[str, str], XNode] | None
 
     def __init__(self, tag: str, ns: str, attrib: dict[str, str], line: int, column: int,
-                 children: "list[XNode] | None" = None, text: str = "", text_line: int = 0,
+                 children: list[XNode] | None = None, text: str = "", text_line: int = 0,
                  text_column: int = 0) -> None:
         self.tag = tag
         self.ns = ns
@@ -80,7 +80,7 @@ class XNode:
         """True for an element of the XMILE namespace (or of none)."""
         return self.ns in XMILE_NAMESPACES
 
-    def _children_by_tag(self) -> "dict[str, XNode]":
+    def _children_by_tag(self) -> dict[str, XNode]:
         if self._index is None:
             standard: dict[str, XNode] = {}
             for child in reversed(self.children):  # so the first one wins
@@ -89,17 +89,17 @@ class XNode:
             self._index = standard
         return self._index
 
-    def standard_children(self) -> "dict[str, XNode]":
+    def standard_children(self) -> dict[str, XNode]:
         """The first standard child element of each tag, by tag."""
         index = self._index
         return index if index is not None else self._children_by_tag()
 
-    def find(self, tag: str) -> "XNode | None":
+    def find(self, tag: str) -> XNode | None:
         """The first standard child element with this tag."""
         index = self._index
         return (index if index is not None else self._children_by_tag()).get(tag)
 
-    def find_ns(self, ns: str, tag: str) -> "XNode | None":
+    def find_ns(self, ns: str, tag: str) -> XNode | None:
         """The first child element with this namespace URI and tag.
 
         >>> parse_xml('<a xmlns:x="urn:x"><x:b/><b/></a>').find_ns("urn:x", "b").ns
@@ -114,11 +114,11 @@ class XNode:
             self._qualified = qualified
         return self._qualified.get((ns, tag))
 
-    def findall(self, tag: str) -> list["XNode"]:
+    def findall(self, tag: str) -> list[XNode]:
         """Every standard child element with this tag."""
         return [c for c in self.children if c.tag == tag and c.ns in XMILE_NAMESPACES]
 
-    def iter(self) -> Iterator["XNode"]:
+    def iter(self) -> Iterator[XNode]:
         """This element and every descendant, in document order."""
         stack = [self]
         while stack:
@@ -216,7 +216,7 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
             elif text.__class__ is list:
                 text.append(chunk)
             else:
-                node.text = [text, chunk]
+                node.text = [text, chunk]  # type: ignore[assignment]  # str again at end()
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -238,7 +238,7 @@ def parse_xml(text: str, file: str = "<string>") -> XNode:
     return root[0]
 
 
-def _detach(parser: "expat.XMLParserType") -> None:
+def _detach(parser: expat.XMLParserType) -> None:
     """Drop the handlers: they and the parser refer to each other (a reference cycle that
     would keep the whole tree alive until the cycle collector runs)."""
     parser.StartElementHandler = parser.EndElementHandler = None
