@@ -2,8 +2,10 @@
 
 The pipeline, one module per stage: :mod:`loopdsl.parser` (text -> parse
 tree), :mod:`loopdsl.compiler` (tree -> typed :mod:`loopdsl.model`),
-:mod:`loopdsl.checker` (whole-model checks), :mod:`loopdsl.graph` (model ->
-networkx graph), then analyses, simulation and exporters.
+:mod:`loopdsl.normalize` (the nodes only links name), :mod:`loopdsl.checker`
+(whole-model checks, read-only), :mod:`loopdsl.graph` (model -> networkx graph),
+then analyses (:mod:`loopdsl.analysis`, :mod:`loopdsl.dominance`), simulation
+(:mod:`loopdsl.simulate`) and exporters (:mod:`loopdsl.render`, :mod:`loopdsl.xmile`).
 
 >>> import loopdsl
 >>> m = loopdsl.loads("experience -> traffic -> sellers -> selection -> experience")

@@ -1,6 +1,8 @@
 """Whole-model checks: names, functions, declared loops, algebraic loops.
 
-:func:`check` returns every problem as a diagnostic, so one run reports them all.
+:func:`check` returns every problem as a diagnostic, so one run reports them all. It only
+reads the model: what the model implies (plain nodes for the names only links use) is
+added before, by :mod:`loopdsl.normalize`, and the checker sees those names either way.
 
 >>> import loopdsl
 >>> try:
@@ -27,6 +29,7 @@ from loopdsl.model import (
     Aux, Binary, Call, Constant, Flow, If, LookupDef, Model, Name, Num, PlainNode, Pos,
     Stock, Unary,
 )
+from loopdsl.normalize import implicit_nodes
 
 
 _KINDS = frozenset({Aux, Constant, Flow, LookupDef, PlainNode, Stock})  # exact node classes
@@ -71,7 +74,10 @@ class Checker:
 
     def run(self) -> list[Diagnostic]:
         model = self.model
-        add_implicit_nodes(model)  # never a duplicate: only names no node declares
+        # the implicit nodes the normalising pass adds (none once it has run): seen,
+        # not added, so that checking never changes the model
+        implied = implicit_nodes(model)
+        self.all_nodes = all_nodes = model.nodes + implied if implied else model.nodes
         self.nodes: dict[str, Any] = {}  # id -> node (the last of that id)
         self.lookups: set[str] = set()
         # the nodes that are neither stocks nor lookups: may be on a same-instant cycle
@@ -83,7 +89,7 @@ class Checker:
         named_reserved = []
         # One pass for ids, duplicates, lookups and kinds: at scale, reading the node
         # objects (far apart in memory) is the cost, not the work done with them.
-        for node in model.nodes:
+        for node in all_nodes:
             node_id = node.id
             found = nodes.setdefault(node_id, node)
             if found is not node:
@@ -115,7 +121,7 @@ class Checker:
         groups = {g.id for g in model.groups}
         instant = self.instant
         expression = self.expression
-        for node in model.nodes:
+        for node in all_nodes:
             kind = type(node)  # the usual kinds by exact type, others as before
             node_id = node.id
             if node.group is not None and node.group not in groups:
@@ -333,9 +339,9 @@ class Checker:
 
     def algebraic_loops(self) -> None:
         """A cycle of same-instant links with no stock on it cannot be simulated."""
-        # The nodes of the causal graph are the declared nodes that are not lookups
-        # (the implicit ones were added to model.nodes by run()). Its cycles are searched
-        # first in plain dicts: networkx is only needed to report one.
+        # The nodes of the causal graph are the nodes that are not lookups (the implicit
+        # ones too, as run() saw them). Its cycles are searched first in plain dicts:
+        # networkx is only needed to report one.
         lookups, nodes = self.lookups, self.nodes
         # node -> the nodes it reads at the same instant that may be on a cycle (neither
         # stocks nor lookups), as run()'s expression checks collected them; and the
@@ -350,7 +356,7 @@ class Checker:
         if _acyclic(reads):  # the usual case: no component to search
             return
         instant = nx.DiGraph()  # rebuilt in the same order as before, for the same report
-        for node in self.model.nodes:
+        for node in self.all_nodes:
             if isinstance(node, Stock) or node.id in lookups:
                 continue
             instant.add_node(node.id)
@@ -426,18 +432,10 @@ def _other_expressions(node: Any) -> list[Any]:
     return [e for e in exprs if e is not None]
 
 
-def add_implicit_nodes(model: Model) -> None:
-    """Declare, as plain nodes, the names used in links that no statement declares."""
-    if not model.links:
-        return
-    known = {n.id for n in model.nodes}
-    for link in model.links:
-        for end in (link.source, link.target):
-            if end not in known:
-                known.add(end)
-                model.nodes.append(PlainNode(id=end, implicit=True, pos=link.pos))
-
-
 def check(model: Model, source: Source | None = None) -> list[Diagnostic]:
-    """Every whole-model problem, as diagnostics (an empty list for a sound model)."""
+    """Every whole-model problem, as diagnostics (an empty list for a sound model).
+
+    The model is not changed (normalise it first with :func:`loopdsl.normalize.normalize`
+    to add its implicit nodes; the result is the same either way).
+    """
     return Checker(model, source or Source("", model.source or "<string>")).run()

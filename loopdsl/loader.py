@@ -1,4 +1,5 @@
-"""The whole front end in one call: text -> parse tree -> model -> checked model.
+"""The whole front end in one call: text -> parse tree -> model -> normalised model ->
+checked model.
 
 >>> m = loads("experience -> traffic -> sellers -> selection -> experience")
 >>> m.node_ids
@@ -16,6 +17,7 @@ from loopdsl.checker import check
 from loopdsl.compiler import build_model_collecting
 from loopdsl.errors import Diagnostic, LoopError, Source
 from loopdsl.model import Model
+from loopdsl.normalize import normalize
 from loopdsl.parser import parse
 
 
@@ -59,7 +61,7 @@ def loads(text: str, file: str = "<string>") -> Model:
         tree, comments = parse(text, file)
         model, problems = build_model_collecting(tree, comments, source)
         model.source = file
-        problems += check(model, source)
+        problems += check(normalize(model), source)
     if problems:
         problems.sort(key=lambda d: (d.line or 0, d.column or 0))
         raise LoopError(problems)

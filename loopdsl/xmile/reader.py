@@ -58,6 +58,7 @@ from loopdsl.model import (
     Stock,
     TimeSpec,
 )
+from loopdsl.normalize import normalize
 from loopdsl.printer import KEYWORDS
 from loopdsl.xmile.equations import EquationError, parse_equation
 from loopdsl.xmile.names import IdentifierMaker, canonical, display_name
@@ -574,7 +575,7 @@ def loads_xmile(text: str, file: str = "<string>") -> Model:
     # Thousands of small objects: the collector would only slow the reading down. The
     # reader makes no reference cycle (tests/test_xmile.py checks) and the model lives on.
     with gc_paused():
-        model = Reader(text, file).read()
+        model = normalize(Reader(text, file).read())
         model.source = file
         keep_built_objects()
         problems = check(model, Source(text, file))
