@@ -19,9 +19,8 @@ from loopdsl.simulate import simulate
 PACKAGE = Path(loopdsl.__file__).parent
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
 CLI_MODULES = ("cli.py", "commands/", "conformance.py")
-ALLOWED = {("simulate/lower.py", "--dt")}
-"""Flags still named by library messages. lower.py's "for instance --dt" goes when the
-expression core (issue 13) replaces lower.py; delete this entry then."""
+ALLOWED: set[tuple[str, str]] = set()
+"""Flags still named by library messages: none."""
 
 RING = "time 0 to 4 step 1\nnode a initial 1\na -[gain 2]-> b -> a\n"
 RK4 = "method rk4\nstock N initial 1\nflow g = 0.1 * N to N\n"

@@ -373,7 +373,7 @@ class Lowerer(Builder):
         if abs(ratio - steps) > 1e-9 * max(1.0, abs(ratio)):
             raise _error(self.model, f"{where}: the delay {delay:g} is not a whole number of "
                          f"steps of dt = {self.dt:g}", pos,
-                         "choose a dt that divides every delay (for instance --dt "
+                         "choose a dt that divides every delay (for instance dt="
                          f"{_divisor(delay, self.dt):g})")
         return int(steps)
 
