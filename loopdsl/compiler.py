@@ -14,15 +14,37 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from itertools import pairwise
+from typing import Any, Literal
 
 from lark import Token, Tree
 
 from loopdsl.builtins import arity
 from loopdsl.errors import Diagnostic, LoopError, Source
 from loopdsl.model import (
-    Assignment, Aux, Binary, Call, Constant, Distribution, Flow, Group, If, Link, Lookup,
-    LookupDef, LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec, Unary,
+    Assignment,
+    Aux,
+    Binary,
+    BinaryOp,
+    Call,
+    Constant,
+    Distribution,
+    Flow,
+    Group,
+    If,
+    Link,
+    Lookup,
+    LookupDef,
+    LoopDecl,
+    Model,
+    Name,
+    Num,
+    PlainNode,
+    Pos,
+    Scenario,
+    Stock,
+    TimeSpec,
+    Unary,
 )
 from loopdsl.parser import edge_token
 
@@ -40,18 +62,36 @@ KIND_ATTRIBUTES: dict[str, set[str]] = {
 }
 _FIELD = {"equation": "equation", "initial": "initial", "push": "push", "decay": "decay",
           "capacity": "capacity", "from": "source", "to": "target"}
+_LOOP_POLARITY: dict[str, Literal["R", "B"]] = {"reinforcing": "R", "balancing": "B"}
+_SPELLED: dict[str, BinaryOp] = {"==": "=", "!=": "<>"}  # other spellings of operators
 
 
 def _pos(item: Tree | Token) -> Pos | None:
     if isinstance(item, Token):
-        return Pos(line=item.line, column=item.column, end_line=item.end_line,
-                   end_column=item.end_column)
-    first = edge_token(item)
-    if first is None:
+        first = last = item
+    else:
+        found, last_found = edge_token(item), edge_token(item, last=True)
+        if found is None or last_found is None:
+            return None
+        first, last = found, last_found
+    if first.line is None or first.column is None:  # pragma: no cover - the lexer sets them
         return None
-    last = edge_token(item, last=True)
     return Pos(line=first.line, column=first.column, end_line=last.end_line,
                end_column=last.end_column)
+
+
+def _token(item: Tree | Token | None) -> Token:
+    """A parse-tree child that the grammar makes a token (a NAME, STRING, keyword...)."""
+    if isinstance(item, Token):
+        return item
+    raise AssertionError(f"expected a token, not {item!r}")  # pragma: no cover
+
+
+def _tree(item: Tree | Token | None) -> Tree:
+    """A parse-tree child that the grammar makes a subtree (a name, word, number...)."""
+    if isinstance(item, Tree):
+        return item
+    raise AssertionError(f"expected a subtree, not {item!r}")  # pragma: no cover
 
 
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -120,8 +160,8 @@ class Builder:
         self.once("model", t)
         _, name, title, _, description = t.children
         model.name = self.name(name)
-        model.title = self.text(title) if title is not None else None
-        model.description = self.text(description) if description is not None else None
+        model.title = self.optional_text(title)
+        model.description = self.optional_text(description)
         model.pos = _pos(t)
         yield model
 
@@ -144,27 +184,27 @@ class Builder:
 
     def method_stmt(self, t: Tree, model: Model):
         self.once("method", t)
-        method = self.name(t.children[1]).lower()
-        if method not in ("euler", "rk4"):
-            self.error(f"unknown integration method '{method}', expected euler or rk4",
-                       t.children[1])
-        else:
-            model.method = method  # type: ignore[assignment]
+        match self.name(t.children[1]).lower():
+            case "euler" | "rk4" as method:
+                model.method = method
+            case other:
+                self.error(f"unknown integration method '{other}', expected euler or rk4",
+                           t.children[1])
         yield _Marker()
 
     def group_stmt(self, t: Tree, model: Model):
         _, name, label, _, description = t.children
-        group = Group(id=self.name(name), label=self.text(label) if label else None,
-                      description=self.text(description) if description else None, pos=_pos(t))
+        group = Group(id=self.name(name), label=self.optional_text(label),
+                      description=self.optional_text(description), pos=_pos(t))
         model.groups.append(group)
         yield group
 
     def node_stmt(self, t: Tree, model: Model):
         kind_token, name, label, _, equation, *options = t.children
-        kind = kind_token.value
+        kind = _token(kind_token).value
         fields: dict[str, Any] = {"id": self.name(name), "pos": _pos(t)}
         if label is not None:
-            fields["label"] = self.text(label)
+            fields["label"] = self.text(_token(label))
         seen: set[str] = set()
         allowed = KIND_ATTRIBUTES[kind]
 
@@ -189,23 +229,26 @@ class Builder:
             take("equation", self.expr(equation), equation)
         for opt in options:
             tag = opt.data.removeprefix("node_")
-            value_item = opt.children[1] if len(opt.children) > 1 else None
+            if tag == "non_negative":  # the one option that is a keyword alone
+                take("non_negative", True, opt)
+                continue
+            value_item = opt.children[1]
             if tag in ("initial", "push", "decay", "capacity"):
                 take(tag, self.expr(value_item), opt)
             elif tag == "unit":
-                take("unit", self.word(value_item), opt)
+                take("unit", self.word(_tree(value_item)), opt)
             elif tag == "group":
                 take("in", self.name(value_item), opt)
                 if "in" in seen:
                     fields["group"] = fields.pop("in", fields.get("group"))
             elif tag == "description":
-                take("description", self.text(value_item), opt)
+                take("description", self.text(_token(value_item)), opt)
             elif tag in ("from", "to"):
                 take(tag, self.name(value_item), opt)
-            elif tag == "non_negative":
-                take("non_negative", True, opt)
             elif tag == "points":
-                take("points", self.points(opt.children[1], opt.children[2]), opt)
+                how = opt.children[2]
+                take("points", self.points(_tree(value_item),
+                                           None if how is None else _token(how)), opt)
         if "points" in fields:
             fields["lookup"] = fields.pop("points")
         if kind == "lookup" and "lookup" not in fields:
@@ -237,7 +280,7 @@ class Builder:
     def arrow_options(self, arrow: Tree, link: Link) -> None:
         _, sign, *options, _ = arrow.children
         if sign is not None:
-            link.polarity = sign.children[0].value
+            link.polarity = _token(sign.children[0]).value
         seen: set[str] = set()
         for opt in options:
             tag = opt.data.removeprefix("link_")
@@ -252,16 +295,15 @@ class Builder:
                 if _negative_literal(link.delay):
                     self.error("a delay cannot be negative", opt.children[1])
             else:
-                link.label = self.text(opt.children[0])
+                link.label = self.text(_token(opt.children[0]))
 
     def loop_stmt(self, t: Tree, model: Model):
         _, name, title, polarity, _, *path_items = t.children
         path = [self.name(p) for p in path_items if isinstance(p, Tree)]
         if len(path) > 1 and path[0] == path[-1]:
             path = path[:-1]
-        decl = LoopDecl(id=self.name(name), title=self.text(title) if title else None, path=path,
-                        polarity={"reinforcing": "R", "balancing": "B"}.get(
-                            polarity.value if polarity else ""),
+        decl = LoopDecl(id=self.name(name), title=self.optional_text(title), path=path,
+                        polarity=_LOOP_POLARITY.get(_token(polarity).value if polarity else ""),
                         pos=_pos(t))
         model.loops.append(decl)
         yield decl
@@ -271,7 +313,7 @@ class Builder:
         assignments = [Assignment(target=self.name(a.children[0]), value=self.expr(a.children[2]),
                                   pos=_pos(a))
                        for a in rest if isinstance(a, Tree)]
-        scenario = Scenario(id=self.name(name), title=self.text(title) if title else None,
+        scenario = Scenario(id=self.name(name), title=self.optional_text(title),
                             assignments=assignments, pos=_pos(t))
         model.scenarios.append(scenario)
         yield scenario
@@ -279,13 +321,15 @@ class Builder:
     def vary_stmt(self, t: Tree, model: Model):
         _, target, _, dist, _, *rest = t.children
         args = [self.number(n) for n in rest if isinstance(n, Tree)]
-        dist_name = self.name(dist).lower()
         expected = {"uniform": (2, "uniform(low, high)"), "normal": (2, "normal(mean, sd)"),
                     "triangular": (3, "triangular(low, mode, high)")}
-        if dist_name not in expected:
-            self.error(f"unknown distribution '{dist_name}', expected uniform, normal or "
-                       "triangular", dist)
-            return
+        match self.name(dist).lower():
+            case "uniform" | "normal" | "triangular" as dist_name:
+                pass
+            case other:
+                self.error(f"unknown distribution '{other}', expected uniform, normal or "
+                           "triangular", dist)
+                return
         count, usage = expected[dist_name]
         if len(args) != count:
             self.error(f"{dist_name} takes {count} numbers, got {len(args)}", dist,
@@ -303,8 +347,7 @@ class Builder:
     # -- pieces -------------------------------------------------------------
 
     def name(self, t: Tree | Token) -> str:
-        token = t.children[0] if isinstance(t, Tree) else t
-        return token.value
+        return _token(t.children[0] if isinstance(t, Tree) else t).value
 
     def text(self, token: Token) -> str:
         """A string's text; control characters are refused (XML exports cannot hold them)."""
@@ -318,14 +361,18 @@ class Builder:
             return _NOT_TEXT.sub("", value)
         return value
 
+    def optional_text(self, item: Tree | Token | None) -> str | None:
+        """:meth:`text` of a string the grammar lets a statement leave out (else None)."""
+        return None if item is None else self.text(_token(item))
+
     def word(self, t: Tree) -> str:
-        token = t.children[0]
+        token = _token(t.children[0])
         return self.text(token) if token.type == "STRING" else token.value
 
     def number(self, t: Tree) -> float:
         sign, token = t.children
-        value = self.float_token(token)
-        return -value if sign is not None and sign.value == "-" else value
+        value = self.float_token(_token(token))
+        return -value if sign is not None and _token(sign).value == "-" else value
 
     def float_token(self, token: Token) -> float:
         try:
@@ -343,7 +390,7 @@ class Builder:
         pairs = [(self.number(p.children[1]), self.number(p.children[3]))
                  for p in t.children if isinstance(p, Tree)]
         xs = [x for x, _ in pairs]
-        if any(b <= a for a, b in zip(xs, xs[1:])):
+        if any(b <= a for a, b in pairwise(xs)):
             self.error("the x values of a lookup must increase", t)
         return Lookup(xs=xs, ys=[y for _, y in pairs],
                       interpolation=interpolation.value if interpolation else "continuous")
@@ -359,11 +406,12 @@ class Builder:
         pos = _pos(t)
         c = t.children
         if kind == "num":
-            return Num(value=self.float_token(c[0]), pos=pos)
+            return Num(value=self.float_token(_token(c[0])), pos=pos)
         if kind == "ref":
-            return Name(name=c[0].value, pos=pos)
+            return Name(name=_token(c[0]).value, pos=pos)
         if kind == "call":
-            func = c[0].value.lower() if arity(c[0].value) else c[0].value
+            called = _token(c[0]).value
+            func = called.lower() if arity(called) else called
             args = [self.expr(a) for a in c[2:-1] if not (isinstance(a, Token) and
                                                           a.type == "COMMA") and a is not None]
             return Call(func=func, args=args, pos=pos)
@@ -371,11 +419,11 @@ class Builder:
             return If(cond=self.expr(c[1]), then=self.expr(c[3]), orelse=self.expr(c[5]),
                       pos=pos)
         if kind == "unary":
-            op_token = c[0].children[0] if isinstance(c[0], Tree) else c[0]
+            op_token = _token(c[0].children[0] if isinstance(c[0], Tree) else c[0])
             return Unary(op=op_token.value.lower(), operand=self.expr(c[1]), pos=pos)
         if kind == "binary":
-            op_token = c[1].children[0] if isinstance(c[1], Tree) else c[1]
-            op = {"==": "=", "!=": "<>"}.get(op_token.value, op_token.value.lower())
+            op_token = _token(c[1].children[0] if isinstance(c[1], Tree) else c[1])
+            op = _SPELLED.get(op_token.value, op_token.value.lower())
             return Binary(op=op, left=self.expr(c[0]), right=self.expr(c[2]), pos=pos)
         raise AssertionError(f"unexpected tree {kind}")
 
@@ -427,6 +475,7 @@ def attach_comments(model: Model, statements: list[tuple[Any, Pos | None]],
         text = token.value[1:].rstrip()  # trailing blanks (and CR of CRLF files) are not kept
         text = text[1:] if text.startswith(" ") else text
         line = token.line
+        assert line is not None  # the lexer gives every token its position
         while i < len(ordered) and ordered[i][1] < line:  # statements wholly before it
             _give_leading(model, ordered[i][3], pending)
             pending = []

@@ -18,8 +18,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MemberDescriptorType
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -219,7 +220,7 @@ def _keyword(cls: type[M], *params: str) -> Callable[..., M]:  # pragma: no cove
 
 
 if not _mirrors(Pos, ("line", "column", "end_line", "end_column"), None):  # pragma: no cover
-    make_pos = _keyword(Pos, "line", "column")  # noqa: F811
+    make_pos = _keyword(Pos, "line", "column")
 for _cls, _fields, _params in (
         (Num, ("pos", "type", "value"), ("value", "pos")),
         (Name, ("pos", "type", "name"), ("name", "pos")),

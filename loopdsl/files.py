@@ -12,6 +12,7 @@ place, so a failure never leaves half a file and never touches the source.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -39,10 +40,8 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

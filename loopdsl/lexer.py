@@ -5,14 +5,24 @@ Registered for ``*.loop`` and the names ``loop``/``loopdsl`` through the
 
 >>> from pygments import lex
 >>> [(str(t), v) for t, v in lex("a -[- gain 0.5]-> b", LoopLexer()) if v.strip()][:4]
-[('Token.Name.Variable', 'a'), ('Token.Operator', '-['), ('Token.Operator', '-'), ('Token.Keyword', 'gain')]
+... # doctest: +NORMALIZE_WHITESPACE
+[('Token.Name.Variable', 'a'), ('Token.Operator', '-['), ('Token.Operator', '-'),
+ ('Token.Keyword', 'gain')]
 """
 
 from __future__ import annotations
 
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (
-    Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace,
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
 )
 
 STATEMENTS = ("model", "time", "method", "group", "node", "stock", "flow", "aux", "const",

@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,7 +83,7 @@ class If(_Element):
     orelse: Expr
 
 
-Expr = Annotated[Union[Num, Name, Unary, Binary, Call, If], Field(discriminator="type")]
+Expr = Annotated[Num | Name | Unary | Binary | Call | If, Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------
@@ -190,7 +190,7 @@ class LookupDef(_NodeBase):
 
 
 Node = Annotated[
-    Union[PlainNode, Stock, Flow, Aux, Constant, LookupDef], Field(discriminator="kind")
+    PlainNode | Stock | Flow | Aux | Constant | LookupDef, Field(discriminator="kind")
 ]
 NODE_KINDS = ("node", "stock", "flow", "aux", "const", "lookup")
 

@@ -32,7 +32,7 @@ MAX_NESTING = 180
 _LEVELS = {"paren": 0, "call": 2}
 
 _STATEMENT_START = re.compile(
-    r"^\s*(?:(?:%s)(?!\w)|(?!\d)\w+\s*-[>\[])" % "|".join(STATEMENT_KEYWORDS)
+    rf"^\s*(?:(?:{'|'.join(STATEMENT_KEYWORDS)})(?!\w)|(?!\d)\w+\s*-[>\[])"
 )
 
 
@@ -95,9 +95,10 @@ def _parse_locked(text: str, file: str) -> tuple[Tree, list[Token]]:
             line = getattr(exc, "line", None)
             if not isinstance(line, int) or line < 1 or len(diagnostics) >= MAX_ERRORS:
                 break
-            remaining = _mask_through_next_statement(remaining, line)
-            if remaining is None:
+            masked = _mask_through_next_statement(remaining, line)
+            if masked is None:
                 break
+            remaining = masked
     sink.clear()
     if diagnostics:
         raise LoopError(diagnostics)

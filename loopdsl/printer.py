@@ -14,11 +14,21 @@ a -> b -[-]-> a
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from loopdsl.expr import format_expr, format_number
 from loopdsl.model import (
-    Distribution, Flow, Group, Link, Lookup, LoopDecl, Model, PlainNode, Pos, Scenario,
+    Distribution,
+    Flow,
+    Group,
+    Link,
+    Lookup,
+    LoopDecl,
+    Model,
+    PlainNode,
+    Pos,
+    Scenario,
     Stock,
 )
 
@@ -68,8 +78,8 @@ def dumps(model: Model) -> str:
         blocks.append((key(node, 2, i), node.comments, _node(node), node.trailing_comment))
     for i, chain in enumerate(_chains(model.links)):
         first = chain[0]
-        trailing = next((l.trailing_comment for l in chain if l.trailing_comment), None)
-        comments = [c for l in chain for c in l.comments]
+        trailing = next((link.trailing_comment for link in chain if link.trailing_comment), None)
+        comments = [c for link in chain for c in link.comments]
         blocks.append((key(first, 3, i), comments, _chain(chain), trailing))
     for i, loop in enumerate(model.loops):
         blocks.append((key(loop, 4, i), loop.comments, _loop(loop), loop.trailing_comment))

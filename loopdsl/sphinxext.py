@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import os
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any

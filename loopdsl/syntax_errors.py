@@ -111,7 +111,7 @@ def describe_expected(names: set[str] | frozenset[str]) -> str:
     elif end:
         words.append("the end of the file")
     if len(words) > 7:
-        words = words[:6] + ["..."]
+        words = [*words[:6], "..."]
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
@@ -245,14 +245,16 @@ def diagnostic(exc: UnexpectedInput, source: Source) -> Diagnostic:
             token.line, token.column, _token_hint(exc, source),
         )
     if isinstance(exc, UnexpectedCharacters):
-        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        at = exc.pos_in_stream
+        char = source.text[at] if at is not None and at < len(source.text) else ""
         shown = repr(char) if not char.isprintable() or char in "'\"" else f"'{char}'"
-        hint = _CHARACTER_HINTS.get(char)
+        char_hint = _CHARACTER_HINTS.get(char)
         if char == '"':
-            hint = "a string must end with \" on the same line"
-        elif hint is None and not char.isprintable():
-            hint = "the file may not be a .loop text file"
-        return source.diagnostic(f"unexpected character {shown}", exc.line, exc.column, hint)
+            char_hint = "a string must end with \" on the same line"
+        elif char_hint is None and not char.isprintable():
+            char_hint = "the file may not be a .loop text file"
+        return source.diagnostic(f"unexpected character {shown}", exc.line, exc.column,
+                                 char_hint)
     if isinstance(exc, UnexpectedEOF):  # pragma: no cover - LALR reports $END as a token
         line, column = _end_position(source.text)
         expected = describe_expected(set(exc.expected))
@@ -311,9 +313,10 @@ def _token_hint(exc: UnexpectedToken, source: Source) -> str | None:
             and source.text[token.start_pos - 1:token.start_pos] == "-"):
         return "this '->' reads as minus then '>': is a value missing before it?"
     previous = _previous_value(exc)
-    if (isinstance(previous, Tree) and previous.data == "name" and _at_statement_start(exc)
+    if (isinstance(previous, Tree) and previous.data == "name"
+            and isinstance(first := previous.children[0], Token) and _at_statement_start(exc)
             and set(exc.accepts or exc.expected) <= {"ARROW", "ARROW_OPEN"}):
-        word = previous.children[0].value
+        word = first.value
         close = difflib.get_close_matches(word.lower(), STATEMENT_KEYWORDS, n=1, cutoff=0.6)
         if close:
             return f"'{word}' is not a keyword; did you mean '{close[0]}'?"
