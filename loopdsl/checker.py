@@ -15,22 +15,38 @@ undefined node 'trafic' did you mean 'traffic'?
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import networkx as nx
 
 from loopdsl.builtins import (
-    BUILTIN_FUNCTIONS, BUILTIN_NAMES, MEMORY_FUNCTIONS, arity, arity_words,
+    BUILTIN_FUNCTIONS,
+    BUILTIN_NAMES,
+    MEMORY_FUNCTIONS,
+    arity,
+    arity_words,
 )
 from loopdsl.errors import Diagnostic, Source, did_you_mean
 from loopdsl.expr import format_expr, instant_references
 from loopdsl.graph import equation_of, to_graph
 from loopdsl.model import (
-    Aux, Binary, Call, Constant, Flow, If, LookupDef, Model, Name, Num, PlainNode, Pos,
-    Stock, Unary,
+    Aux,
+    Binary,
+    Call,
+    Constant,
+    Flow,
+    If,
+    LookupDef,
+    Model,
+    Name,
+    Num,
+    PlainNode,
+    Pos,
+    Stock,
+    Unary,
 )
 from loopdsl.normalize import implicit_nodes
-
 
 _KINDS = frozenset({Aux, Constant, Flow, LookupDef, PlainNode, Stock})  # exact node classes
 

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES, MEMORY_FUNCTIONS
 from loopdsl.model import Binary, Call, Expr, If, Name, Num, Unary

@@ -9,9 +9,9 @@ checked model.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from loopdsl.checker import check
 from loopdsl.compiler import build_model_collecting

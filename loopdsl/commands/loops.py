@@ -10,7 +10,6 @@ from loopdsl.commands import with_flags
 from loopdsl.errors import LoopError
 from loopdsl.files import atomic_write, load_source
 
-
 FLAGS = {"max_loops=": "--max-loops ", "max_length=": "--max-length ",
          "time_budget=": "--time-budget "}
 """The library's parameters, as this command's flags, in why the search stopped."""

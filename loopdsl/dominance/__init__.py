@@ -46,16 +46,23 @@ from __future__ import annotations
 
 import math
 import time as _time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from loopdsl.dominance.links import Edge, LinkScores, Run, link_scores
 from loopdsl.dominance.loops import (
-    DOMINANCE_SHARE, LoopRecord, Period, cycle_partitions, dominant_periods, dominant_set,
-    loop_scores, relative_loop_scores,
+    DOMINANCE_SHARE,
+    LoopRecord,
+    Period,
+    cycle_partitions,
+    dominant_periods,
+    dominant_set,
+    loop_scores,
+    relative_loop_scores,
 )
 from loopdsl.dominance.paths import rotate, strongest_loops
 from loopdsl.errors import Diagnostic, LoopError

@@ -35,17 +35,19 @@ References
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from loopdsl.expr import references
-from loopdsl.model import Aux, Constant, Flow, LookupDef, Model, PlainNode, Stock
 from loopdsl.ir import Apply, Builder, Opaque, Ref
 from loopdsl.ir import evaluate as evaluate_ir
 from loopdsl.ir.nodes import walk
+from loopdsl.model import Aux, Constant, Flow, LookupDef, Model, PlainNode, Stock
 
 Edge = tuple[str, str]
 
@@ -265,7 +267,7 @@ def _contribution(model: Model, G: nx.DiGraph, x: str, target: str, xs: np.ndarr
         return None
     n = len(xs)
     h = float(t[1] - t[0]) if n > 1 else 1.0
-    lag = max(0, int(round(delay / h)))
+    lag = max(0, round(delay / h))
     shifted = np.zeros(n)  # before the start every value is 0
     if lag < n:
         shifted[lag:] = xs[: n - lag]
@@ -397,12 +399,10 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
         env = {name: series(name) for name in references(push)}
         if all(v is not None for v in env.values()):
             h = float(t[1] - t[0]) if n > 1 else 1.0
-            try:
+            with contextlib.suppress(Opaque, KeyError):
                 inflow = inflow + evaluate_ir(Builder.of(model).node(push),
                                               lambda ref: env[ref.name], time=t, dt=h,
                                               start=float(t[0]), stop=float(t[-1]))
-            except (Opaque, KeyError):
-                pass
     keep = 0.0 if decay is None else 1.0 - decay
     again = inflow[1:] * cap[1:] + keep * z[:-1]
     gap = np.abs(again - z[1:])

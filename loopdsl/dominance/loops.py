@@ -20,8 +20,9 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -197,7 +198,7 @@ def _dominant_sets(cols: np.ndarray, ids: Sequence[str], share: float
     out = []
     for j in range(cols.shape[1]):
         c = int(count[j])
-        if pos[j] == 0 and neg[j] == 0 or c == 0:
+        if (pos[j] == 0 and neg[j] == 0) or c == 0:
             out.append(([], "", 0.0))
             continue
         out.append(([ids[i] for i in order[:c, j]], "R" if sign[j] > 0 else "B",

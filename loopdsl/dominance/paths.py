@@ -26,10 +26,9 @@ References
 from __future__ import annotations
 
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import networkx as nx
-
 
 RESET_LIMIT = 300
 """Up to this many start nodes, best-score marks are cleared for each start."""

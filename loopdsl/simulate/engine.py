@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import logging
 import math
-from math import isfinite
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from math import isfinite
+from typing import Any
 
 import numpy as np
 
 from loopdsl.errors import Diagnostic, LoopError
 from loopdsl.model import Model
+from loopdsl.runtime import Tables
 from loopdsl.simulate.codegen import Program, compile_plan
 from loopdsl.simulate.lower import System, lower
 from loopdsl.simulate.plan import Plan, as_index, build_plan
-from loopdsl.runtime import Tables
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Compiled:
     @property
     def nsteps(self) -> int:
         s = self.system
-        return int(math.floor((s.stop - s.start) / s.dt + 1e-9))
+        return math.floor((s.stop - s.start) / s.dt + 1e-9)
 
     @property
     def times(self) -> np.ndarray:
@@ -179,11 +180,11 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         REC = np.empty((nsteps + 1, len(keep), runs))
     PR = params if params is not None else np.zeros((0, runs))
     if one is not None:  # a single run: 1-D rows (views of the same arrays)
-        prog, O, PR = one, OUT[:, :, 0], PR[:, 0]
+        prog, history, PR = one, OUT[:, :, 0], PR[:, 0]
         R = REC[:, :, 0] if REC is not None else None
         cols: tuple[int, ...] = ()
     else:
-        O, R, cols = OUT, REC, (runs,)
+        history, R, cols = OUT, REC, (runs,)
     rng = rng if rng is not None else np.random.default_rng()
     cs = plan.consts
     ss = plan.stocks
@@ -200,14 +201,14 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
     flags = _Flags.watch(prog, PR, runs)
     with np.errstate(all="ignore") if flags is None else flags.errstate():
         b = 0 if ring else P
-        X = O[b]
-        prog.init(X, O, b, 0, np.float64(start), PR, rng, runs, DV)
+        X = history[b]
+        prog.init(X, history, b, 0, np.float64(start), PR, rng, runs, DV)
         _check(c, X, 0, start)
         if not ring and nsteps:  # constants never change: every later row at once
-            if c.rewrites_all and O.nbytes < ORDINARY_PAGES:  # whole rows, no gather
-                O[P + 1:] = X
+            if c.rewrites_all and history.nbytes < ORDINARY_PAGES:  # whole rows, no gather
+                history[P + 1:] = X
             else:
-                O[P + 1:, cs] = X[cs]
+                history[P + 1:, cs] = X[cs]
         copy_consts = ring  # a ring's rows keep them once each has been written
         if R is not None:
             _record(R[0], X, kept)
@@ -217,19 +218,19 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         for n in range(1, nsteps + 1):
             b = n % ring if ring else P + n
             Xp = X
-            X = O[b]
+            X = history[b]
             t = times[n]
             if n < copy_consts:
                 X[cs] = Xp[cs]
             if nstock:
                 if rk4:
-                    _rk4(prog, Xp, X, Y, O, b - 1, n - 1, tp, dt, PR, rng, runs, K, ss)
+                    _rk4(prog, Xp, X, Y, history, b - 1, n - 1, tp, dt, PR, rng, runs, K, ss)
                 elif euler is not None:  # X[ss] = Xp[ss] + dt * rate, group by group
-                    euler(Xp, O, b - 1, n - 1, tp, PR, rng, runs, X)
+                    euler(Xp, history, b - 1, n - 1, tp, PR, rng, runs, X)
                 else:
-                    prog.deriv(Xp, O, b - 1, n - 1, tp, PR, rng, runs, DV)
+                    prog.deriv(Xp, history, b - 1, n - 1, tp, PR, rng, runs, DV)
                     X[ss] = Xp[ss] + dt * DV
-            prog.step(X, O, b, n, t, PR, rng, runs, DV)
+            prog.step(X, history, b, n, t, PR, rng, runs, DV)
             if flags is None or flags.raised or n % _SAFETY == 0 or n == nsteps:
                 if flags is not None:
                     flags.raised = False
@@ -423,5 +424,5 @@ def loop_through(model: Model, node: str) -> list[str]:
         except nx.NetworkXNoPath:
             continue
         if best is None or len(path) < len(best) + 1:
-            best = [node] + path[:-1]
+            best = [node, *path[:-1]]
     return best or []

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-
 CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC",
              "WenQuanYi Zen Hei", "Arial Unicode MS"]
 """Fonts tried in order for charts, so that Chinese, Japanese and Russian labels show."""
