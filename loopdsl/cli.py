@@ -4,6 +4,7 @@ Each command lives in its own module under :mod:`loopdsl.commands` and
 defines ``register(subparsers)``, which adds its parser and sets ``run``
 (a function of the parsed arguments returning the exit code). Exit codes:
 0 success, 1 model errors, 2 usage errors. No input ever gives a traceback.
+The command owns its process, so it runs with :mod:`loopdsl.tuning`'s knobs on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pkgutil
 import sys
 from typing import Sequence
 
+from loopdsl import tuning
 from loopdsl.errors import LoopError
 
 EXIT_OK, EXIT_MODEL_ERROR, EXIT_USAGE = 0, 1, 2
@@ -52,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.run(args) or 0)
+        with tuning.tuned():
+            return int(args.run(args) or 0)
     except LoopError as err:
         print(str(err), file=sys.stderr)
         return EXIT_MODEL_ERROR

@@ -40,6 +40,7 @@ from loopdsl.model import (
     LoopDecl, Model, Name, Num, PlainNode, Pos, Scenario, Stock, TimeSpec,
 )
 from loopdsl.printer import KEYWORDS
+from loopdsl.tuning import gc_paused, keep_built_objects
 from loopdsl.xmile.equations import EquationError, parse_equation
 from loopdsl.xmile.names import IdentifierMaker, canonical, display_name
 from loopdsl.xmile.xmltree import XMILE_NAMESPACES, XNode, parse_xml
@@ -543,10 +544,9 @@ def _is_literal(expr: Expr) -> bool:
 
 def loads_xmile(text: str, file: str = "<string>") -> Model:
     """Read XMILE text into a checked model; a LoopError for any problem."""
-    from loopdsl.loader import gc_paused, keep_built_objects
-
-    # Thousands of small objects: the collector would only slow the reading down. The
-    # reader makes no reference cycle (tests/test_xmile.py checks) and the model lives on.
+    # Thousands of small objects (loopdsl.tuning's "gc" knob, off unless the program turns
+    # it on). The reader makes no reference cycle (tests/test_xmile.py checks) and the
+    # model lives on.
     with gc_paused():
         model = Reader(text, file).read()
         model.source = file
