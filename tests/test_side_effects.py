@@ -138,12 +138,25 @@ def test_tuning_is_off_until_asked_and_undone_after(monkeypatch, calls):
         tuning.enable("hugepages")
 
 
+def test_charts_leave_the_programs_matplotlib_backend_alone(monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    from loopdsl.dominance import dominance
+    from loopdsl.dominance_plot import plot_dominance
+    from loopdsl.simulate.plot import plot_results
+
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "svg")  # the program's choice
+    model = loopdsl.load(REPO / "models" / "amazon_flywheel.loop")
+    assert plot_results([model.simulate()], fmt="png")[:4] == b"\x89PNG"
+    assert plot_dominance(dominance(model), fmt="svg")[:5] == b"<?xml"
+    assert matplotlib.get_backend() == "svg"
+
+
 def test_only_the_tuning_module_calls_process_wide_setters():
     """Also the paths the other tests do not run (the command line, dominance, render)."""
     setters = re.compile(r"\bgc\.(disable|enable|freeze|unfreeze|set_threshold|collect)\("
                          r"|_set_madvise_hugepage|\bseterr(call)?\(|basicConfig|\.setLevel\("
                          r"|\.addHandler\(|logging\.disable\(|mallopt|setrecursionlimit"
-                         r"|setswitchinterval")
+                         r"|setswitchinterval|matplotlib\.use\(|import (matplotlib\.)?pyplot")
     found = [f"{path.relative_to(REPO)}:{n}: {line.strip()}"
              for path in sorted((REPO / "loopdsl").rglob("*.py")) if path.name != "tuning.py"
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
