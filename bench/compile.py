@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import loopdsl  # noqa: E402
-from loopdsl import tuning  # noqa: E402
+from loopdsl import tuning
 
 SIZES = (1_000, 10_000, 50_000)
 GOAL = 5.0  # loopdsl at least this many times faster than pydot

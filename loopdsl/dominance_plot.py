@@ -54,7 +54,7 @@ def plot_dominance(d: Any, *, title: str | None = None, time_unit: str | None = 
         raise LoopError("the dominance chart needs matplotlib: pip install "
                         "'loopdsl[plot]'") from None
     from matplotlib import font_manager
-    from matplotlib.figure import Figure  # not pyplot: the program's backend stays its own
+    from matplotlib.figure import Figure  # not pyplot: the backend stays the program's
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     family = [f for f in CJK_FONTS if f in installed] or ["sans-serif"]

@@ -41,7 +41,7 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
         import matplotlib
     except ImportError:  # pragma: no cover - matplotlib is an extra
         raise LoopError("plotting needs matplotlib: pip install 'loopdsl[plot]'") from None
-    from matplotlib.figure import Figure  # not pyplot: the program's backend stays its own
+    from matplotlib.figure import Figure  # not pyplot: the backend stays the program's
 
     first = results[0]
     if not names:
