@@ -1,6 +1,7 @@
 """loopdsl against Simlin and PySD on the same XMILE files, side by side in one script.
 
-    python bench/peers.py [--quick] [--engines loopdsl,simlin,pysd] [--out docs/performance.md]
+    python bench/peers.py [--quick] [--engines loopdsl,simlin,pysd] [--no-tuning]
+                          [--out docs/performance.md]
 
 Cases: every conformance model (../shared/conformance), the generated models of
 bench/generate.py (regular and irregular, 100, 1,000 and 10,000 stocks, 1,000 Euler
@@ -13,6 +14,10 @@ repetitions (fewer for slow cases, at least one), split into load+compile, run a
 run for very long (PySD on 10,000 stocks, loop analyses on 10,000 stocks) run in a child
 process under a time limit, which does its own warm-up and timing the same way; a case
 that hits the limit is reported as such. The table goes to docs/performance.md.
+
+loopdsl runs with the knobs of :mod:`loopdsl.tuning` on, as the ``loopdsl`` command does
+(this script owns its process); the generated models are then timed once more with them
+off, as a library caller gets it by default. ``--no-tuning`` leaves them off throughout.
 
 ``bench/pysd.py`` is this script with the engines loopdsl and PySD only (issue 5).
 """
@@ -31,6 +36,8 @@ import sys
 import time
 import tracemalloc
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,6 +68,7 @@ CONFORMANCE = ROOT.parent / "shared" / "conformance"
 ENGINES = ("loopdsl", "simlin", "pysd")
 ENSEMBLE_RUNS = 1000
 ENSEMBLE_PARAMS = 10  # g_0 .. g_9 of the regular model vary
+TUNING = True  # loopdsl.tuning's knobs on (--no-tuning: off); children follow
 
 
 def norm(name: str) -> str:
@@ -71,6 +79,25 @@ def norm(name: str) -> str:
     """
     name = name.strip().strip('"').lower().replace("\\n", " ")
     return "_".join(name.replace("_", " ").split())
+
+
+@contextmanager
+def tuning(on: bool) -> Iterator[None]:
+    """loopdsl.tuning's knobs all on or all off for a block (nothing for a loopdsl
+    without them), as they were after it."""
+    try:
+        from loopdsl import tuning as knobs
+    except ImportError:
+        yield
+        return
+    with knobs.tuned():
+        if not on:
+            knobs.disable()
+        yield
+
+
+def child_flags() -> list[str]:
+    return [] if TUNING else ["--no-tuning"]
 
 
 # ---------------------------------------------------------------- engines
@@ -351,8 +378,8 @@ def time_engine(engine: Engine, path: Path, repeats: int, budget: float,
 def time_in_child(engine: str, path: Path, repeats: int, budget: float, limit: float,
                   warm: Path | None = None) -> Timing:
     """:func:`time_engine` in a child process, stopped after ``limit`` seconds."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-time", engine, str(path),
-           str(repeats), str(budget), str(warm or "")]
+    cmd = [sys.executable, str(Path(__file__).resolve()), *child_flags(), "--child-time",
+           engine, str(path), str(repeats), str(budget), str(warm or "")]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -370,8 +397,8 @@ def last_line(text: str) -> str:
 
 
 def loops_in_child(engine: str, path: Path, budget: float, limit: float) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-loops", engine, str(path),
-           str(budget)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), *child_flags(), "--child-loops",
+           engine, str(path), str(budget)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -527,16 +554,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pysd-ensemble-runs", type=int, default=20,
                     help="PySD runs actually made for the ensemble (then extrapolated)")
     ap.add_argument("--skip", default="", help="comma list of sections to skip: "
-                    "conformance,generated,ensemble,numpy,loops,memory")
+                    "conformance,generated,tuning,ensemble,numpy,loops,memory")
     ap.add_argument("--prefault", type=float, default=8.0,
                     help="GB of memory to touch once before measuring (see prefault())")
     ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--no-tuning", action="store_true",
+                    help="leave loopdsl.tuning's knobs off (the library's default) throughout")
     ap.add_argument("--child-time", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--child-loops", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")  # the peers warn a lot (deprecations, LTM notes)
+    global TUNING
+    TUNING = not args.no_tuning
+    with tuning(TUNING):  # the script owns its process (main() is also called in tests)
+        return measure(args)
 
+
+def measure(args: argparse.Namespace) -> int:
+    """Run what ``args`` asks for: a child's timing, or every section and the report."""
     if args.child_time:
         eng, path, reps, budget, warm = args.child_time
         t = time_engine(ENGINE_TYPES[eng](), Path(path), int(reps), float(budget),
@@ -601,7 +637,10 @@ def main(argv: list[str] | None = None) -> int:
         "fresh memory below: the difference from *run* is mostly this VM's cost of "
         "writing fresh memory). Generated models: "
         "bench/generate.py, 1,000 Euler steps (0 to 100, dt 0.1), about 5 variables per "
-        "stock.")
+        "stock. loopdsl runs with the knobs of `loopdsl.tuning` "
+        + ("on, as the `loopdsl` command does (see *loopdsl without loopdsl.tuning* for "
+           "the library's default, every knob off)." if TUNING else
+           "off (`--no-tuning`), as a library caller gets it by default."))
     report.say()
     report.say(f"Fresh memory: on this VM the first write to newly allocated memory is "
                f"slow and varies (the host backs guest memory lazily and takes freed memory "
@@ -678,6 +717,8 @@ def main(argv: list[str] | None = None) -> int:
                 gen_timings[(kind, n)] = timings
                 rows.append((f"{kind} {n:,}", timings, agreement_note(timings)))
         case_table(report, "Generated models (1,000 steps)", rows)
+        if TUNING and "loopdsl" in engines and "tuning" not in skip:
+            untuned_section(report, engines["loopdsl"], sizes, repeats, budget, gen_timings)
 
     # ---- numpy loop
     numpy_run = None
@@ -774,6 +815,54 @@ def goals_from_timings(report: Report, gen_timings: dict, sizes: list[int]) -> N
                                  f"total x{r:.1f} for 10x the stocks (run x"
                                  f"{b.run / a.run:.1f})",
                                  "met" if r <= 11 else "not met"))
+
+
+def untuned_section(report: Report, engine: Engine, sizes: list[int], repeats: int,
+                    budget: float, gen_timings: dict) -> None:
+    """The generated models timed again by loopdsl with loopdsl.tuning's knobs off."""
+    from loopdsl import tuning as knobs
+
+    report.say("### loopdsl without loopdsl.tuning")
+    report.say()
+    report.say(
+        "loopdsl itself changes no process-wide state (tests/test_side_effects.py); the "
+        "knobs that do are in `loopdsl.tuning`, off unless a program turns them on. The "
+        "`loopdsl` command and this script turn them on; a web service, a notebook or a "
+        "library that embeds loopdsl should leave them off, as they act on every thread. "
+        "*gc*: Python's cycle collector pauses while loopdsl builds a model, compiles a "
+        "simulation or lists loops, and an XMILE import's and a compilation's objects then "
+        "move to the oldest generation unscanned; otherwise each of the collector's passes "
+        "over the heap re-scans the ~100 objects per stock a build makes and keeps. Costs: "
+        "no thread's collections run during a build, and the program's own young objects "
+        "move to the oldest generation too (a cycle among them waits for the next full "
+        "collection). *heap*: an ensemble allocates and frees one block the size of its "
+        "row first, raising glibc's mmap and trim thresholds for the rest of the process, "
+        "so its temporaries come from the heap instead of fresh pages each step. Only the "
+        "first ensemble of a process with rows above 128 kB gains, which the warm-up hides "
+        "here (bench/perf-findings.md has a first ensemble with and without it). Costs: "
+        "the process keeps up to twice that block of freed memory. Below, the generated "
+        "models timed the same way with every knob off, next to the figures above.")
+    report.say()
+    report.say("| case | knobs | load+compile s | run s | results s | total s | total off / on "
+               "| reps |")
+    report.say("|---|---|---:|---:|---:|---:|---:|---:|")
+    knobs.disable()
+    try:
+        for n in sizes:
+            for kind in gen.KINDS:
+                on = gen_timings.get((kind, n), {}).get("loopdsl")
+                off = time_engine(engine, gen.model_path(kind, n), repeats, budget)
+                print(f"  {kind} {n} loopdsl, knobs off: {off.as_json()}", flush=True)
+                for label, t in (("on", on), ("off", off)):
+                    if t is None:
+                        continue
+                    r = (f"{off.total / on.total:.2f}x" if label == "off" and on and
+                         on.total and off.total else "")
+                    report.say(f"| {kind} {n:,} | {label} | {fmt(t.load)} | {fmt(t.run)} | "
+                               f"{fmt(t.results)} | {fmt(t.total)} | {r} | {t.reps or '-'} |")
+    finally:
+        knobs.enable()
+    report.say()
 
 
 def ensemble_section(report: Report, engines: dict[str, Engine], unavailable: dict[str, str],

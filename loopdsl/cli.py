@@ -5,6 +5,7 @@ defines ``register(subparsers)``, which adds its parser and sets ``run``
 (a function of the parsed arguments returning the exit code; a wrong call raises
 :class:`loopdsl.commands.UsageError`). Exit codes:
 0 success, 1 model errors, 2 usage errors. No input ever gives a traceback.
+The command owns its process, so it runs with :mod:`loopdsl.tuning`'s knobs on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from loopdsl import tuning
 from loopdsl.commands import UsageError
 from loopdsl.errors import LoopError
 
@@ -50,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.run(args) or 0)
+        with tuning.tuned():
+            return int(args.run(args) or 0)
     except LoopError as err:
         print(str(err), file=sys.stderr)
         return EXIT_MODEL_ERROR

@@ -8,9 +8,6 @@ checked model.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from loopdsl.checker import check
@@ -19,39 +16,7 @@ from loopdsl.errors import Diagnostic, LoopError, Source
 from loopdsl.model import Model
 from loopdsl.normalize import normalize
 from loopdsl.parser import parse
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold back Python's cycle collector while a model is built.
-
-    The front end allocates millions of small objects (tokens, trees, pydantic
-    models) and frees none of them until it is done, so the collector's full
-    passes only re-scan a growing heap: they made compile time grow faster than
-    the model (bench/compile.py). Collection resumes, as before, afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def keep_built_objects() -> None:
-    """Move every object the collector tracks to its oldest generation, unscanned.
-
-    For a builder that made no reference cycles (nothing for the collector to find),
-    called while :func:`gc_paused`: the model lives on, and otherwise the first
-    allocation after the build would scan its ~100,000 objects in a young collection
-    (50-100 ms at 1,000 stocks), and again in the next generation, to free nothing.
-    Young objects of the rest of the program move too (a cycle among them is freed at
-    the next full collection instead). Skipped if someone else has frozen objects.
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()  # every tracked object to the permanent generation ...
-        gc.unfreeze()  # ... and back into the oldest one: lists spliced, nothing scanned
+from loopdsl.tuning import gc_paused
 
 
 def loads(text: str, file: str = "<string>") -> Model:

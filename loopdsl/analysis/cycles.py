@@ -30,7 +30,6 @@ False
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import numpy as np
 
 from loopdsl.analysis.johnson import sorted_cycles
 from loopdsl.analysis.links import LinkEffect, link_effects
+from loopdsl.tuning import gc_paused
 
 POLARITY_WORDS = {"R": "reinforcing", "B": "balancing", "U": "unknown"}
 _FAST = True  # use loopdsl.analysis.johnson where it can (tests turn it off to compare)
@@ -369,14 +369,9 @@ def find_loops(G: nx.DiGraph, max_loops: int | None = None, max_length: int | No
     .. [2] R. Oliva, "Model structure analysis through graph theory", System Dynamics
        Review 20(4), 2004.
     """
-    enabled = gc.isenabled()
-    gc.disable()  # many small lists and tuples, no reference cycles: spare the collector
-    try:
+    with gc_paused():  # many small lists and tuples, no cycles (loopdsl.tuning, if on)
         return _find_loops(G, max_loops, max_length, time_budget, through, declared,
                            effects)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _find_loops(G: nx.DiGraph, max_loops: int | None, max_length: int | None,

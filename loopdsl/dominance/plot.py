@@ -50,18 +50,17 @@ def plot_dominance(d: Any, *, title: str | None = None, time_unit: str | None = 
     except ImportError:  # pragma: no cover - matplotlib is a dev extra
         raise LoopError("the dominance chart needs matplotlib: pip install "
                         "'loopdsl[plot]'") from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the backend stays the program's
 
     from loopdsl.simulate.plot import font_family
 
     family = font_family()
     parts = sorted({lp.partition for lp in d.loops}) or [0]
-    with plt.rc_context({"font.family": family, "svg.fonttype": "none"}):
-        fig, axes = plt.subplots(len(parts), 1, figsize=(10, 3.6 * len(parts) + 0.8),
-                                 squeeze=False, sharex=True)
+    with matplotlib.rc_context({"font.family": family, "svg.fonttype": "none"}):
+        fig = Figure(figsize=(10, 3.6 * len(parts) + 0.8))
+        axes = fig.subplots(len(parts), 1, squeeze=False, sharex=True)
         t = np.asarray(d.time, dtype=float)
-        cmap = plt.get_cmap("tab20")
+        cmap = matplotlib.colormaps["tab20"]
         for row, p in enumerate(parts):
             ax = axes[row][0]
             idx = [i for i, lp in enumerate(d.loops) if lp.partition == p]
@@ -98,5 +97,4 @@ def plot_dominance(d: Any, *, title: str | None = None, time_unit: str | None = 
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight")
-        plt.close(fig)
     return buffer.getvalue()

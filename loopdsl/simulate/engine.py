@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import isfinite
@@ -24,6 +25,7 @@ from loopdsl.runtime import Tables
 from loopdsl.simulate.codegen import Program, compile_plan
 from loopdsl.simulate.lower import System, lower
 from loopdsl.simulate.plan import Plan, as_index, build_plan
+from loopdsl.tuning import gc_paused, heap_for_temporaries, keep_built_objects
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,6 @@ class Compiled:
         if self.layout == "groups":
             return self
         if self._grouped is None:
-            from loopdsl.loader import gc_paused
-
             with gc_paused():
                 plan = build_plan(self.system, "groups")
                 self._grouped = Compiled(self.model, self.system, plan, compile_plan(plan),
@@ -118,14 +118,10 @@ def prepare(model: Model, start: float | None = None, stop: float | None = None,
     plan the model a second time that way (:meth:`Compiled.grouped`).
     """
     start, stop, dt, method = settings(model, start, stop, dt, method)
-    from loopdsl.loader import gc_paused, keep_built_objects
-
-    with gc_paused():  # many small tuples: the collector would triple the compile time
+    with gc_paused():  # many small tuples (loopdsl.tuning's "gc" knob, if it is on)
         system = lower(model, dt, start, stop, overrides)
         plan = build_plan(system, layout)
         compiled = Compiled(model, system, plan, compile_plan(plan), method, layout)
-        # and the next allocation would scan them all (~41,000 at 1,000 stocks) to free
-        # nothing: prepare + run + results of irregular 1,000 took 5-10 ms more that way
         keep_built_objects()
     return compiled
 
@@ -197,7 +193,7 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
         Y = np.zeros((plan.nslots, *cols))
     every = max(1, nsteps // 100)
     if one is None:
-        _heap_for_temporaries(plan.nslots * runs * 8)
+        heap_for_temporaries(plan.nslots * runs * 8)
     flags = _Flags.watch(prog, PR, runs)
     with np.errstate(all="ignore") if flags is None else flags.errstate():
         b = 0 if ring else P
@@ -248,42 +244,27 @@ def run(c: Compiled, runs: int = 1, params: np.ndarray | None = None,
 
 ORDINARY_PAGES = 256e6
 """Result arrays this large (bytes) are allocated on ordinary pages (see :func:`stored`)."""
-_HUGEPAGE = getattr(getattr(getattr(np, "_core", np), "multiarray", None),
-                    "_set_madvise_hugepage", None)
+_NO_HUGE_PAGES = getattr(mmap, "MADV_NOHUGEPAGE", None)
 
 
 def stored(shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
     """A new array for a run's results; one of ``ORDINARY_PAGES`` bytes or more goes on
-    ordinary pages.
+    ordinary pages, in memory of its own.
 
-    numpy asks the kernel for huge pages on arrays of 4 MB and more. Writing them is
-    cheap when huge pages are free, but right after a big model is read free memory is
-    fragmented, and each first write of a huge page then waits for the kernel to
-    compact memory (``defrag = madvise``, as on this VM). Measured, first run of the
-    regular 10,000-stock model (422 MB): huge pages 0.50-0.65 s, ordinary pages 0.22 s;
-    regular 1,000 (40 MB): huge pages 0.017 s, ordinary 0.030 s.
+    On Linux numpy asks the kernel for huge pages on arrays of 4 MB and more. Writing
+    them is cheap when huge pages are free, but right after a big model is read free
+    memory is fragmented, and each first write of a huge page then waits for the kernel
+    to compact memory (``defrag = madvise``, as on the VM of docs/performance.md). A
+    private anonymous mapping marked not to use huge pages (zero-filled, returned to the
+    system when the array is freed) avoids that without switching numpy's setting,
+    which is the whole process's.
     """
-    small = math.prod(shape) * 8 < ORDINARY_PAGES
-    if small or _HUGEPAGE is None:
+    nbytes = math.prod(shape) * 8
+    if nbytes < ORDINARY_PAGES or _NO_HUGE_PAGES is None:
         return np.zeros(shape) if zero else np.empty(shape)
-    was = _HUGEPAGE(False)
-    try:
-        return np.zeros(shape) if zero else np.empty(shape)
-    finally:
-        _HUGEPAGE(was)
-
-
-def _heap_for_temporaries(nbytes: int) -> None:
-    """Let an ensemble's temporaries (up to a row, ``nbytes``) come from the heap.
-
-    glibc serves a block above its mmap threshold (at first 128 kB) with fresh pages and
-    returns them on free; freeing such a block raises the threshold to its size, and the
-    heap is trimmed only when twice that is free (mallopt(3)). Without this, the first
-    ensemble of a process re-faulted its 800 kB temporaries every step: 556k page faults
-    and 1.9 s for 1,000 runs of regular 100 stocks in bench/peers.py (0.5 s once warm).
-    """
-    block = np.empty(max(1, min(int(nbytes), 32 << 20)) // 8)
-    del block
+    memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    memory.madvise(_NO_HUGE_PAGES)
+    return np.frombuffer(memory, dtype=np.float64).reshape(shape)
 
 
 def _record(row: np.ndarray, X: np.ndarray, kept: Any) -> None:

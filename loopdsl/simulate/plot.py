@@ -45,8 +45,7 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
         import matplotlib
     except ImportError:  # pragma: no cover - matplotlib is an extra
         raise LoopError("plotting needs matplotlib: pip install 'loopdsl[plot]'") from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: the backend stays the program's
 
     first = results[0]
     if not names:
@@ -54,10 +53,11 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
     names = list(names)
     styles = ["-", "--", ":", "-."]
     units = {first.units.get(n) for n in names}
-    with plt.rc_context({"font.family": font_family(), "svg.fonttype": "none",
+    with matplotlib.rc_context({"font.family": font_family(), "svg.fonttype": "none",
                          "svg.hashsalt": "loopdsl"}):
-        fig, ax = plt.subplots(figsize=(12, 5.6))
-        cmap = plt.get_cmap("tab10")
+        fig = Figure(figsize=(12, 5.6))
+        ax = fig.subplots()
+        cmap = matplotlib.colormaps["tab10"]
         for s, result in enumerate(results):
             style = styles[s % len(styles)]
             suffix = ""
@@ -93,7 +93,6 @@ def plot_results(results: Sequence[Any], names: Sequence[str] | None = None,
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=120 if fmt == "png" else None,
                     metadata={"Date": None} if fmt == "svg" else None)
-        plt.close(fig)
     return buffer.getvalue()
 
 

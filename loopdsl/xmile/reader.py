@@ -60,6 +60,7 @@ from loopdsl.model import (
 )
 from loopdsl.normalize import normalize
 from loopdsl.printer import KEYWORDS
+from loopdsl.tuning import gc_paused, keep_built_objects
 from loopdsl.xmile.equations import EquationError, parse_equation
 from loopdsl.xmile.names import IdentifierMaker, canonical, display_name
 from loopdsl.xmile.xmltree import XMILE_NAMESPACES, XNode, parse_xml
@@ -570,10 +571,9 @@ def _is_literal(expr: Expr) -> bool:
 
 def loads_xmile(text: str, file: str = "<string>") -> Model:
     """Read XMILE text into a checked model; a LoopError for any problem."""
-    from loopdsl.loader import gc_paused, keep_built_objects
-
-    # Thousands of small objects: the collector would only slow the reading down. The
-    # reader makes no reference cycle (tests/test_xmile.py checks) and the model lives on.
+    # Thousands of small objects (loopdsl.tuning's "gc" knob, off unless the program turns
+    # it on). The reader makes no reference cycle (tests/test_xmile.py checks) and the
+    # model lives on.
     with gc_paused():
         model = normalize(Reader(text, file).read())
         model.source = file
