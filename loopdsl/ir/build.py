@@ -82,26 +82,32 @@ class Builder:
         return value if table is None else Lookup(table, value, table.interpolation)
 
     def node(self, e: m.Expr) -> Node:
-        match e:
-            case m.Num(value=value):
-                return Num(float(value))
-            case m.Name(name=name):
-                return self.name(name, e.pos)
-            case m.Binary(op="+" | "-"):
-                return _add(self.node(e.left), self.node(e.right), 1 if e.op == "+" else -1)
-            case m.Binary():
-                return Apply(BINARY[e.op], (self.node(e.left), self.node(e.right)))
-            case m.Unary(op="+"):
-                return self.node(e.operand)
-            case m.Unary(op="-"):
-                inner = self.node(e.operand)
-                return Num(-inner.value) if isinstance(inner, Num) else Apply(Op.NEG, (inner,))
-            case m.Unary():
-                return Apply(Op.NOT, (self.node(e.operand),))
-            case m.If():
-                return Where(self.node(e.cond), self.node(e.then), self.node(e.orelse))
-            case m.Call():
-                return self.call(e)
+        # by exact type, most frequent first: models of 10,000 stocks build ~150,000
+        # nodes, and a class pattern on a pydantic model costs several times more
+        kind = type(e)
+        if kind is m.Name:
+            return self.name(e.name, e.pos)  # type: ignore[union-attr]
+        if kind is m.Num:
+            return Num(float(e.value))  # type: ignore[union-attr]
+        if kind is m.Binary:
+            assert isinstance(e, m.Binary)
+            left, right = self.node(e.left), self.node(e.right)
+            if e.op == "+" or e.op == "-":
+                return _add(left, right, 1 if e.op == "+" else -1)
+            return Apply(BINARY[e.op], (left, right))
+        if kind is m.Call:
+            return self.call(e)  # type: ignore[arg-type]
+        if kind is m.Unary:
+            assert isinstance(e, m.Unary)
+            inner = self.node(e.operand)
+            if e.op == "+":
+                return inner
+            if e.op == "-":
+                return Num(-inner.value) if type(inner) is Num else Apply(Op.NEG, (inner,))
+            return Apply(Op.NOT, (inner,))
+        if kind is m.If:
+            assert isinstance(e, m.If)
+            return Where(self.node(e.cond), self.node(e.then), self.node(e.orelse))
         raise TypeError(f"not an expression: {e!r}")  # pragma: no cover
 
     def name(self, name: str, pos: Any) -> Node:
