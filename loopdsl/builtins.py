@@ -179,6 +179,11 @@ class Op(enum.Enum):
     def __repr__(self) -> str:
         return f"Op.{self.name}"
 
+    # members are singletons compared by identity: the identity hash is the same
+    # contract, in C (Enum's own __hash__ is Python; the simulator's plan hashes
+    # shapes full of these)
+    __hash__ = object.__hash__
+
 
 FUNCTIONS: dict[str, Op] = {op.word: op for op in Op if op.callable}
 """Every function callable by name, by its lower-case name."""

@@ -91,7 +91,12 @@ class Builder:
             return Num(float(e.value))  # type: ignore[union-attr]
         if kind is m.Binary:
             assert isinstance(e, m.Binary)
-            left, right = self.node(e.left), self.node(e.right)
+            a, b = e.left, e.right  # names and numbers inline: most operands are
+            ka, kb = type(a), type(b)
+            left = self.name(a.name, a.pos) if ka is m.Name else (  # type: ignore[union-attr]
+                Num(float(a.value)) if ka is m.Num else self.node(a))  # type: ignore[union-attr]
+            right = self.name(b.name, b.pos) if kb is m.Name else (  # type: ignore[union-attr]
+                Num(float(b.value)) if kb is m.Num else self.node(b))  # type: ignore[union-attr]
             if e.op == "+" or e.op == "-":
                 return _add(left, right, 1 if e.op == "+" else -1)
             return Apply(BINARY[e.op], (left, right))

@@ -30,6 +30,8 @@ class Leaf(enum.Enum):
     PARAM = "param"  # a per-run value
     TABLE = "table"  # a lookup's table
 
+    __hash__ = object.__hash__  # as Op's: singletons, hashed in C
+
 
 @dataclass(slots=True, unsafe_hash=True)
 class Num:
