@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES
 from loopdsl.construct import make_binary, make_call, make_if, make_name, make_num, make_unary
 from loopdsl.model import Binary, Call, Expr, If, Name, Num, Pos, Unary
 from loopdsl.parser import MAX_NESTING
@@ -55,8 +55,7 @@ _KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
 _COMPARISON = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=",
                ">": ">", ">=": ">="}
 
-CONSTANT_NAMES = {"time": "TIME", "dt": "DT", "starttime": "STARTTIME", "stoptime": "STOPTIME",
-                  "pi": "PI", "inf": "INF"}
+CONSTANT_NAMES = {name: name.upper() for name in sorted(BUILTIN_NAMES)}
 ARRAY_FUNCTIONS = {"sum", "mean", "size", "stddev", "prod", "rank"}
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from loopdsl import __version__
-from loopdsl.builtins import BUILTIN_FUNCTIONS
+from loopdsl.builtins import BUILTIN_FUNCTIONS, BUILTIN_NAMES
 from loopdsl.errors import LoopError, Source
 from loopdsl.expr import format_number
 from loopdsl.files import atomic_write
@@ -52,8 +52,8 @@ XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
 _PREC = {"or": 1, "and": 2, "=": 3, "<>": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
          "+": 4, "-": 4, "*": 5, "/": 5, "mod": 5, "^": 7}
 _ATOM = 9
-_RESERVED = {"if", "then", "else", "and", "or", "not", "mod", "time", "dt", "starttime",
-             "stoptime", "pi", "inf"} | set(BUILTIN_FUNCTIONS)
+_RESERVED = {"if", "then", "else", "and", "or", "not", "mod"} | BUILTIN_NAMES | set(
+    BUILTIN_FUNCTIONS)
 
 
 def format_xmile(expr: Expr) -> str:
