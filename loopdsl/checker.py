@@ -15,7 +15,7 @@ undefined node 'trafic' did you mean 'traffic'?
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -35,11 +35,13 @@ from loopdsl.model import (
     Binary,
     Call,
     Constant,
+    Expr,
     Flow,
     If,
     LookupDef,
     Model,
     Name,
+    Node,
     Num,
     PlainNode,
     Pos,
@@ -93,7 +95,8 @@ class Checker:
         # the implicit nodes the normalising pass adds (none once it has run): seen,
         # not added, so that checking never changes the model
         implied = implicit_nodes(model)
-        self.all_nodes = all_nodes = model.nodes + implied if implied else model.nodes
+        self.all_nodes: list[Node] = [*model.nodes, *implied] if implied else model.nodes
+        all_nodes = self.all_nodes
         self.nodes: dict[str, Any] = {}  # id -> node (the last of that id)
         self.lookups: set[str] = set()
         # the nodes that are neither stocks nor lookups: may be on a same-instant cycle
@@ -138,16 +141,17 @@ class Checker:
         instant = self.instant
         expression = self.expression
         for node in all_nodes:
-            kind = type(node)  # the usual kinds by exact type, others as before
+            # the usual kinds by exact type (mypy narrows type(node) is), others as before
             node_id = node.id
             if node.group is not None and node.group not in groups:
                 self.error(f"undefined group '{node.group}'",
                            self.locate(node.pos, node.group, r"\bin\s+"),
                            did_you_mean(node.group, groups)
                            or f"declare it with: group {node.group} \"...\"")
-            if kind is Aux or kind is Flow or kind is Constant:
+            others: Sequence[Expr]
+            if type(node) is Aux or type(node) is Flow or type(node) is Constant:
                 main, others = node.equation, ()
-            elif kind is Stock:
+            elif type(node) is Stock:
                 main = None
                 others = [e for e in (node.initial, node.capacity) if e is not None]
             else:
@@ -159,7 +163,7 @@ class Checker:
                     instant[node_id] = refs
             for expr in others:
                 expression(expr, node.pos)
-            if kind is Flow or (kind not in _KINDS and isinstance(node, Flow)):
+            if type(node) is Flow or (type(node) not in _KINDS and isinstance(node, Flow)):
                 for end, word in ((node.source, "from"), (node.target, "to")):
                     if end is not None and not (type(nodes.get(end)) is Stock
                                                 and end not in lookups):

@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from loopdsl import tuning
 from loopdsl.commands import UsageError
@@ -24,7 +25,7 @@ EXIT_OK, EXIT_MODEL_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 with usage: keep that
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 with usage: keep that
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

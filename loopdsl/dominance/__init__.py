@@ -230,9 +230,9 @@ def _find(model: Model, G: nx.DiGraph, scores: LinkScores, valid: np.ndarray,
     for nodes in sorted(found, key=lambda p: (p not in declared, len(p),
                                               [order[v] for v in p])):
         pol = _structural_polarity(G, nodes, effects)
-        d = declared.get(nodes)
-        if d is not None:
-            records.append((nodes, d.id, d.title, pol))
+        decl = declared.get(nodes)
+        if decl is not None:
+            records.append((nodes, decl.id, decl.title, pol))
             continue
         while True:
             counters[pol] += 1
@@ -306,7 +306,7 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
         t = t[keep]
     n = len(t)
     scores = link_scores(model, run, G) if n == len(run.time) else \
-        link_scores(model, Run(t, _Truncated(run, n)), G)
+        link_scores(model, _Truncated(run, t), G)
     notes = list(scores.notes)
     valid = np.zeros(n, dtype=bool)
     has_stock = any(isinstance(v, Stock) for v in model.nodes)
@@ -340,10 +340,10 @@ def dominance(model: Model, run: Any = None, *, until: float | None = None,
 
 
 class _Truncated:
-    """A run's values cut to the first n steps."""
+    """A run cut to its first len(time) steps: ``time`` and ``run[name]``, as a Run."""
 
-    def __init__(self, run: Any, n: int):
-        self.run, self.n = run, n
+    def __init__(self, run: Any, time: np.ndarray):
+        self.run, self.time, self.n = run, time, len(time)
 
     def __getitem__(self, name: str) -> np.ndarray:
         value = np.asarray(self.run[name], dtype=float)

@@ -60,8 +60,8 @@ class Run:
     wherever a Run is asked for; this class is the minimal one.
     """
 
-    time: Sequence[float]
-    values: Mapping[str, Sequence[float]]
+    time: Sequence[float] | np.ndarray
+    values: Mapping[str, Sequence[float] | np.ndarray]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return np.asarray(self.values[name], dtype=float)
@@ -182,9 +182,9 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
     def series(name: str) -> np.ndarray | None:
         if name not in cache:
             s = _series(run, name, n)
-            if s is None and isinstance(nodes.get(name), Constant):
+            if s is None and isinstance(node := nodes.get(name), Constant):
                 try:
-                    s = np.full(n, float(evaluate(nodes[name].equation, {})))
+                    s = np.full(n, float(evaluate(node.equation, {})))
                 except (Opaque, KeyError):
                     s = None
             cache[name] = s
@@ -338,15 +338,15 @@ def _opaque_scores(node: Aux | Flow, tree: Any, preds: list[str], err: Opaque, z
                    series: Callable[[str], np.ndarray | None], out: LinkScores) -> None:
     n = len(z)
     call = err.node
-    whole = tree is call and isinstance(call, Apply)
+    whole = call if tree is call and isinstance(call, Apply) else None
     for x in preds:
         xs = series(x)
         score = np.zeros(n)
-        if whole and xs is not None and Ref(x) in walk(call.args[0]):
+        if whole is not None and xs is not None and Ref(x) in walk(whole.args[0]):
             dz, dx = np.diff(z), np.diff(xs)
             score[1:] = np.where((dz == 0) | (dx == 0), 0.0, np.sign(dz) * np.sign(dx))
         out[x, node.id] = score
-    if not whole:
+    if whole is None:
         word = call.op.word.upper() if isinstance(call, Apply) else "a memory function"
         out.notes.append(f"links into '{node.id}': its equation mixes {word} with other "
                          "terms, which cannot be re-evaluated one input at a time; scored 0 "
@@ -377,7 +377,7 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
     if memory:
         denom = dz - np.concatenate(([z[0]], dz[:-1]))     # Δz_k - Δz_{k-1}
     inflow = np.zeros(n)
-    parts = {}
+    parts: dict[str, tuple[np.ndarray, int]] = {}
     for x in preds:
         xs = series(x)
         c = None if xs is None else _contribution(model, G, x, target, xs, t, static)
@@ -390,10 +390,10 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
         out.lags[x, target] = c[2]
         inflow += c[1] * c[0]
     push = getattr(node, "push", None)
-    for x, (c, sign) in parts.items():
-        partial = sign * cap[:-1] * np.diff(c)             # cap held at its previous value
+    for x, (contrib, sign) in parts.items():
+        partial = sign * cap[:-1] * np.diff(contrib)       # cap held at its previous value
         score = np.zeros(n)
-        score[1:] = _instant_score(partial, denom, np.diff(c))
+        score[1:] = _instant_score(partial, denom, np.diff(contrib))
         out[x, target] = score
     if push is not None:
         env = {name: series(name) for name in references(push)}

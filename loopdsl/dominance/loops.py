@@ -76,7 +76,7 @@ def loop_scores(scores: Mapping[Edge, np.ndarray], loops: Iterable[Any],
     [[0.0, 0.5, 0.0]]
     """
     lags = lags or {}
-    rows = []
+    rows: list[np.ndarray] = []
     for loop in loops:
         nodes = tuple(getattr(loop, "nodes", loop))
         m = len(nodes)
@@ -92,6 +92,7 @@ def loop_scores(scores: Mapping[Edge, np.ndarray], loops: Iterable[Any],
                 s = shifted
             prod = s.copy() if prod is None else prod * s
             after += lags.get(link, 0)
+        assert prod is not None  # a loop has at least one node, so one link
         rows.append(prod)
     if not rows:
         return np.zeros((0, 0))
@@ -195,7 +196,7 @@ def _dominant_sets(cols: np.ndarray, ids: Sequence[str], share: float
     cum = np.cumsum(ranked, axis=0)
     enough = cum >= share - 1e-12
     count = np.where(enough[-1], np.argmax(enough, axis=0) + 1, (ranked > 0).sum(axis=0))
-    out = []
+    out: list[tuple[list[str], str, float]] = []
     for j in range(cols.shape[1]):
         c = int(count[j])
         if (pos[j] == 0 and neg[j] == 0) or c == 0:
@@ -206,9 +207,10 @@ def _dominant_sets(cols: np.ndarray, ids: Sequence[str], share: float
     return out
 
 
-def dominant_periods(time: Sequence[float], relative: np.ndarray, loops: Sequence[LoopRecord],
-                     valid: np.ndarray | None = None, share: float = DOMINANCE_SHARE,
-                     window: float | None = None) -> list[Period]:
+def dominant_periods(time: Sequence[float] | np.ndarray, relative: np.ndarray,
+                     loops: Sequence[LoopRecord], valid: np.ndarray | None = None,
+                     share: float = DOMINANCE_SHARE, window: float | None = None
+                     ) -> list[Period]:
     """Runs of steps with the same dominant set, per cycle partition, in time order.
 
     Parameters

@@ -108,8 +108,8 @@ def strongest_loops(G: nx.DiGraph, scores: Mapping[tuple[str, str], float],
         path = [target]
         stack = [(target, 1.0, iter(out[target]))]
         while stack:
-            node, score, links = stack[-1]
-            step = next(links, None)
+            node, score, todo = stack[-1]
+            step = next(todo, None)
             if step is None:
                 stack.pop()
                 path.pop()

@@ -59,7 +59,8 @@ IR = Node
 ZERO: IR = Num(0.0)
 ONE: IR = Num(1.0)
 
-_KINDS = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux", Constant: "const"}
+_KINDS: dict[type, str] = {PlainNode: "plain", Stock: "stock", Aux: "aux", Flow: "aux",
+                           Constant: "const"}
 
 
 class Param:
@@ -120,6 +121,8 @@ class Lowerer(Builder):
     """The expression core's builder, reading names as the lowered variables' values and
     expanding the memory builtins into internal variables."""
 
+    model: Model  # always given here (the builder's is optional)
+
     def __init__(self, model: Model, dt: float, start: float, stop: float,
                  overrides: Mapping[str, Any]):
         self.model = model
@@ -139,7 +142,7 @@ class Lowerer(Builder):
         self.uses_random = False
         self.owner = ""
         self._folding: set[str] = set()
-        self.reads: dict[str, IR] = {}  # a model variable's name -> its read, one shared node
+        self.reads: dict[str, Read] = {}  # a model variable's name -> its read, one shared node
         self.settings = {Setting.DT: Num(dt), Setting.START: Num(start),
                          Setting.STOP: Num(stop)}
 
@@ -232,27 +235,29 @@ class Lowerer(Builder):
         overrides, names, vars_, reads = self.overrides, self.index, self.vars, self.reads
         variables: list[tuple[Any, ...]] = []
         flows: dict[str, tuple[list[str], list[str]]] = {}
-        flow_nodes = []
+        flow_nodes: list[Flow] = []
         for node in self.model.nodes:
-            kind = type(node)
+            # by exact type, as type(node) is X: mypy narrows node by that, not by kind is X
             id = node.id
-            if kind is LookupDef:
+            if type(node) is LookupDef:
                 self.lookups[id] = node
                 continue
+            kind = type(node)
             what = _KINDS[kind]
-            first = second = None
+            first: Expr | None = None
+            second: Any = None  # a stock's capacity (an Expr), else a lookup
             non_negative = False
-            if kind is Stock:
+            if type(node) is Stock:
                 flows[id] = (list(node.inflows), list(node.outflows))
                 first, second, non_negative = node.initial, node.capacity, node.non_negative
-            elif kind is Flow or kind is Aux:
-                if kind is Flow:
+            elif type(node) is Flow or type(node) is Aux:
+                if type(node) is Flow:
                     flow_nodes.append(node)
                     non_negative = node.non_negative
                 first, second = node.equation, node.lookup
                 if first is None and second is None and id not in overrides:
                     what = "plain"
-            elif kind is Constant:
+            elif type(node) is Constant:
                 first = node.equation
             if id in names:  # pragma: no cover - the checker rejects duplicate ids
                 var = vars_[self.new_var(id, what, id)]
@@ -262,11 +267,11 @@ class Lowerer(Builder):
                 vars_.append(var)
             reads[id] = Read(names[id], 0)
             variables.append((node, var, id, kind, first, second, non_negative))
-        for node in flow_nodes:  # a flow names its stocks; the stocks may not list it
-            if node.target in flows and node.id not in flows[node.target][0]:
-                flows[node.target][0].append(node.id)
-            if node.source in flows and node.id not in flows[node.source][1]:
-                flows[node.source][1].append(node.id)
+        for flow in flow_nodes:  # a flow names its stocks; the stocks may not list it
+            if flow.target in flows and flow.id not in flows[flow.target][0]:
+                flows[flow.target][0].append(flow.id)
+            if flow.source in flows and flow.id not in flows[flow.source][1]:
+                flows[flow.source][1].append(flow.id)
         self.flows_of = flows
         return variables
 
@@ -295,7 +300,7 @@ class Lowerer(Builder):
             into = Sum((1,) + (-1,) * len(outs), (into, *outs))
         var.deriv = into
 
-    def _reads_of(self, node: Stock, flows: list[str]) -> list[IR]:
+    def _reads_of(self, node: Stock, flows: Sequence[str]) -> list[Read]:
         """The same-time reads of a stock's flows (by name)."""
         reads = []
         for name in flows:
@@ -348,6 +353,7 @@ class Lowerer(Builder):
             value = self.fold(link.gain)
             gain = Num(sign * value) if value is not None else \
                 Apply(Op.MUL, (Num(sign), self.constant(self.expr(link.gain), "gain")))
+        delay: float | None
         if link.delay is None:
             defaulted.append("delay 1")
             delay = 1.0
