@@ -26,13 +26,11 @@ import numpy as np
 from loopdsl.builtins import Op
 from loopdsl.graph import constant_value
 from loopdsl.ir import Apply, Builder, BuildError, Node, Opaque, evaluate
-from loopdsl.ir.evaluate import lookup
 from loopdsl.model import (
     Aux,
     Constant,
     Expr,
     Flow,
-    Lookup,
     LookupDef,
     Model,
     PlainNode,
@@ -42,17 +40,6 @@ from loopdsl.model import (
 
 class Unknown(Exception):
     """A value that cannot be computed at the operating point."""
-
-
-def lookup_value(table: Lookup, x: float) -> float:
-    """A graphical function's value at x (continuous: clamped; extrapolate; discrete).
-
-    >>> lookup_value(Lookup(xs=[0, 10], ys=[1, 0.5]), 5)
-    0.75
-    """
-    if not table.xs:
-        raise Unknown("empty lookup")
-    return float(lookup(table, np.float64(x), table.interpolation))
 
 
 def _steady(call: Apply, value: Callable[[Node], Any]) -> Any:
@@ -202,5 +189,5 @@ def number(model: Model, expr: Expr | None, point: Mapping[str, float]) -> float
         return None
 
 
-__all__ = ["Evaluator", "Unknown", "lookup_value", "initial_state", "operating_point",
+__all__ = ["Evaluator", "Unknown", "initial_state", "operating_point",
            "slope", "number"]

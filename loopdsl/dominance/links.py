@@ -242,7 +242,7 @@ def link_scores(model: Model, run: Any, G: nx.DiGraph | None = None) -> LinkScor
                              out)
             continue
         if isinstance(node, (PlainNode, Aux, Flow)) or node is None:
-            _plain_scores(model, G, target, node, preds, z, series, t, static, out)
+            _plain_scores(model, builder, G, target, node, preds, z, series, t, static, out)
             continue
         for x in preds:  # constants do not change
             out[x, target] = zero.copy()
@@ -353,7 +353,8 @@ def _opaque_scores(node: Aux | Flow, tree: Any, preds: list[str], err: Opaque, z
                          f"(give the {word} its own aux)")
 
 
-def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: list[str],
+def _plain_scores(model: Model, builder: Builder, G: nx.DiGraph, target: str, node: Any,
+                  preds: list[str],
                   z: np.ndarray, series: Callable[[str], np.ndarray | None], t: np.ndarray,
                   static: Callable[[Any], float | None], out: LinkScores) -> None:
     """Scores of the links into a plain causal node (docs/semantics.md).
@@ -400,7 +401,7 @@ def _plain_scores(model: Model, G: nx.DiGraph, target: str, node: Any, preds: li
         if all(v is not None for v in env.values()):
             h = float(t[1] - t[0]) if n > 1 else 1.0
             with contextlib.suppress(Opaque, KeyError):
-                inflow = inflow + evaluate_ir(Builder.of(model).node(push),
+                inflow = inflow + evaluate_ir(builder.node(push),
                                               lambda ref: env[ref.name], time=t, dt=h,
                                               start=float(t[0]), stop=float(t[-1]))
     keep = 0.0 if decay is None else 1.0 - decay

@@ -45,6 +45,7 @@ import numpy as np
 from loopdsl import runtime
 from loopdsl.builtins import Kind, Op, Setting
 from loopdsl.ir import Apply, Clock, Leaf, Lookup, Read, StepNo, Sum, Where, evaluate
+from loopdsl.ir.nodes import children
 from loopdsl.simulate.plan import Group, Plan
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,6 @@ _RANDOM = tuple(_impl(op) for op in Op if op.kind is Kind.RANDOM)
 _SPINE = {Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.MIN, Op.MAX, Op.NEG}
 """Operations a 2-D statement chains into its target (:meth:`Emitter.spine`): exactly
 rounded, so an array, a view or a scalar gives the same number."""
-_TEMPLATE = (Apply, Sum, Where, Lookup)
-"""The kinds of shape with children (the rest are leaves, :class:`Leaf`, or settings)."""
 _VIEW = re.compile(r"(X|DV)\[\d+:\d+(:\d+)?\]")
 """A target that is a view of the row (a slice), so a ufunc can write into it."""
 
@@ -390,18 +389,13 @@ def _nonneg_lines(plan: Plan, em: Emitter) -> list[str]:
 
 def _leaf_kinds(shape: Any, out: list[Leaf]) -> list[Leaf]:
     """The kind of each leaf of a shape, in the order its group's leaves are stored."""
-    match shape:
-        case Leaf():
-            out.append(shape)
-        case Lookup(_, arg):
-            out.append(Leaf.TABLE)
-            _leaf_kinds(arg, out)
-        case Apply(_, children) | Sum(_, children):
-            for child in children:
-                _leaf_kinds(child, out)
-        case Where(cond, then, orelse):
-            for child in (cond, then, orelse):
-                _leaf_kinds(child, out)
+    if isinstance(shape, Leaf):
+        out.append(shape)
+        return out
+    if type(shape) is Lookup:  # its table is a leaf too, before its argument's
+        out.append(Leaf.TABLE)
+    for child in children(shape):
+        _leaf_kinds(child, out)
     return out
 
 
@@ -423,18 +417,7 @@ def _arrayish(shape: Any) -> bool:
 def _draws(shape: Any) -> bool:
     if type(shape) is Apply and shape.op.kind is Kind.RANDOM:
         return True
-    return isinstance(shape, _TEMPLATE) and any(_draws(c) for c in _children(shape))
-
-
-def _children(shape: Any) -> tuple[Any, ...]:
-    match shape:
-        case Apply(_, children) | Sum(_, children):
-            return children
-        case Where(cond, then, orelse):
-            return (cond, then, orelse)
-        case Lookup(_, arg):
-            return (arg,)
-    return ()
+    return any(_draws(child) for child in children(shape))
 
 
 def merge_groups(groups: list[Group]) -> list[Group]:
