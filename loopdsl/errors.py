@@ -18,12 +18,19 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Literal, NoReturn
+
+from loopdsl.codes import CODES
+
+Severity = Literal["error", "warning", "note"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One error: where it is, what is wrong, and a suggestion where one is obvious."""
+    """One finding: where it is (``line``/``column`` to ``end_line``/``end_column``,
+    1-based, the end exclusive), how bad (``severity``), its stable ``code`` (see
+    :mod:`loopdsl.codes`), what is wrong, and a suggestion where one is obvious."""
 
     message: str
     file: str = "<string>"
@@ -31,6 +38,10 @@ class Diagnostic:
     column: int | None = None
     source_line: str | None = None
     hint: str | None = None
+    severity: Severity = "error"
+    code: str | None = None
+    end_line: int | None = None
+    end_column: int | None = None
 
     def __str__(self) -> str:
         if not self.file and self.line is None:  # a whole message, already formatted
@@ -38,9 +49,11 @@ class Diagnostic:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: error: {self.message}"
+        text = f"{where}: {self.severity}: {self.message}"
         if self.hint:
             text += f"; {self.hint}"
+        if self.code:
+            text += f" [{self.code}]"
         if self.source_line is not None and self.line is not None:
             shown = self.source_line.rstrip("\r\n")
             if len(shown) > 200:  # keep a 10 MB line from flooding the terminal
@@ -51,15 +64,24 @@ class Diagnostic:
                 caret = self.column or 1
             shown = "".join(_visible(c) for c in shown)
             pad = sum(_width(c) for c in shown[: max(caret - 1, 0)])
-            text += f"\n    {shown}\n    {' ' * pad}^"
+            span = 1
+            if self.end_line == self.line and self.end_column and self.column:
+                end = min(caret + self.end_column - self.column, len(shown) + 1)
+                span = max(1, sum(_width(c) for c in shown[caret - 1 : end - 1]))
+            text += f"\n    {shown}\n    {' ' * pad}^{'~' * (span - 1)}"
         return text
 
     def to_dict(self) -> dict:
+        """The diagnostic as ``loopdsl check --format json`` gives it."""
         return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
             "file": self.file,
             "line": self.line,
             "column": self.column,
-            "message": self.message,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
             "hint": self.hint,
         }
 
@@ -112,9 +134,16 @@ class Source:
 
     def diagnostic(
         self, message: str, line: int | None = None, column: int | None = None,
-        hint: str | None = None,
+        hint: str | None = None, *, code: str | None = None,
+        severity: Severity | None = None, end_line: int | None = None,
+        end_column: int | None = None,
     ) -> Diagnostic:
-        return Diagnostic(message, self.file, line, column, self.line(line), hint)
+        """A diagnostic at a place in this source; its severity is the code's unless given
+        (an error without a code)."""
+        if severity is None:
+            severity = CODES[code].severity if code else "error"
+        return Diagnostic(message, self.file, line, column, self.line(line), hint, severity,
+                          code, end_line, end_column)
 
 
 def fail(

@@ -566,8 +566,9 @@ def test_diagnostic_fields() -> None:
     assert d.message == "undefined node 'trafic'"
     assert d.hint == "did you mean 'traffic'?"
     assert d.source_line == "aux signups = trafic * 0.1"
-    assert d.to_dict() == {"file": "flywheel.loop", "line": 2, "column": 15,
-                           "message": "undefined node 'trafic'",
+    assert d.to_dict() == {"severity": "error", "code": None,
+                           "message": "undefined node 'trafic'", "file": "flywheel.loop",
+                           "line": 2, "column": 15, "end_line": None, "end_column": None,
                            "hint": "did you mean 'traffic'?"}
 
 
